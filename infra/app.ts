@@ -1,0 +1,3 @@
+import { createMomentsApp } from './moments-app.ts';
+
+createMomentsApp().app.synth();

@@ -1,0 +1,262 @@
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { z } from 'zod';
+
+/**
+ * Environment variable names Lambda reserves (setting them fails the deployment, or is silently
+ * overridden by the runtime). The env schemas may still *read* them (e.g. AWS_REGION with a
+ * default), but a function's `environment` can never set them.
+ */
+export const LAMBDA_RESERVED_ENV_KEYS = [
+  '_HANDLER',
+  '_X_AMZN_TRACE_ID',
+  'AWS_ACCESS_KEY',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_DEFAULT_REGION',
+  'AWS_EXECUTION_ENV',
+  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  'AWS_LAMBDA_FUNCTION_NAME',
+  'AWS_LAMBDA_FUNCTION_VERSION',
+  'AWS_LAMBDA_INITIALIZATION_TYPE',
+  'AWS_LAMBDA_LOG_GROUP_NAME',
+  'AWS_LAMBDA_LOG_STREAM_NAME',
+  'AWS_LAMBDA_RUNTIME_API',
+  'AWS_REGION',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'LAMBDA_RUNTIME_DIR',
+  'LAMBDA_TASK_ROOT',
+] as const;
+export type LambdaReservedEnvKey = (typeof LAMBDA_RESERVED_ENV_KEYS)[number];
+
+/** A zod schema describing a function's environment: an object of string-valued variables. */
+export type EnvSchema = z.ZodType<unknown, Record<string, string | undefined>>;
+
+/** The variables a function may set: the schema's *input* keys, minus the ones Lambda reserves. */
+export type FunctionEnvironment<S extends EnvSchema> = Omit<z.input<S>, LambdaReservedEnvKey>;
+
+/** Names of the variables a function may set (for the bind helpers). */
+export type EnvKey<S extends EnvSchema> = Extract<keyof FunctionEnvironment<S>, string>;
+
+/** Esbuild banner so that CommonJS dependencies calling `require` work inside the ESM bundle. */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __momentsCreateRequire } from 'node:module'; const require = __momentsCreateRequire(import.meta.url);";
+
+export interface MomentsFunctionProps<S extends EnvSchema> {
+  /** Absolute path of the handler module (TypeScript); it must export `handler`. */
+  readonly entry: string;
+  /** The function's env schema, shared with the handler, which parses `process.env` with it at cold start. */
+  readonly envSchema: S;
+  /**
+   * Variables set on the function. Keys and value types come from the schema's input type, so a
+   * typo or an invalid enum value is a compile error. Required keys may be left out here when a
+   * bind helper (`bindTable`, `bindBucket`) sets them; the complete environment is checked against
+   * the schema at synth time.
+   */
+  readonly environment: Partial<FunctionEnvironment<S>>;
+  /** @default 256 */
+  readonly memorySize?: number;
+  /** @default 30 seconds */
+  readonly timeout?: Duration;
+  readonly description?: string;
+  /** @default one month */
+  readonly logRetention?: logs.RetentionDays;
+  /** Async invocation settings (S3/EventBridge triggers): failure destination, retries, max event age. */
+  readonly onFailure?: lambda.IDestination;
+  /** @default 2 (the Lambda default) */
+  readonly retryAttempts?: number;
+  readonly maxEventAge?: Duration;
+  readonly reservedConcurrentExecutions?: number;
+}
+
+/**
+ * The house Lambda function: Node.js 22 on arm64, bundled by the locally installed esbuild into
+ * a minified ESM file with source maps, JSON logs into an explicitly created log group with a
+ * retention, a dedicated role that may write only to that log group (no AWS managed policy), and
+ * an environment typed and validated by the handler's zod schema.
+ */
+export class MomentsFunction<S extends EnvSchema> extends NodejsFunction {
+  /** The log group created for this function (the inherited `logGroup` returns it as an ILogGroup). */
+  readonly functionLogGroup: logs.LogGroup;
+  readonly envSchema: S;
+  /** Variables set through props and bind helpers; validated against the schema at synth time. */
+  private readonly declaredEnv = new Map<string, string>();
+
+  constructor(scope: Construct, id: string, props: MomentsFunctionProps<S>) {
+    const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const role = new iam.Role(scope, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of the ${id} function`,
+    });
+    logGroup.grantWrite(role);
+
+    const environment = checkedEnvironment(id, props.environment);
+
+    super(scope, id, {
+      entry: props.entry,
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.seconds(30),
+      ...(props.description === undefined ? {} : { description: props.description }),
+      role,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.INFO,
+      environment,
+      ...(props.onFailure === undefined ? {} : { onFailure: props.onFailure }),
+      ...(props.retryAttempts === undefined ? {} : { retryAttempts: props.retryAttempts }),
+      ...(props.maxEventAge === undefined ? {} : { maxEventAge: props.maxEventAge }),
+      ...(props.reservedConcurrentExecutions === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        minify: true,
+        sourceMap: true,
+        sourceMapMode: SourceMapMode.DEFAULT,
+        sourcesContent: false,
+        // Bundle the AWS SDK instead of using the runtime's copy: the handler then runs the exact
+        // SDK versions in package-lock.json (lib-storage, util-dynamodb and the clients together).
+        bundleAwsSDK: true,
+        // Never fall back to Docker: synth must work offline with the esbuild in node_modules.
+        forceDockerBundling: false,
+      },
+    });
+
+    this.functionLogGroup = logGroup;
+    this.envSchema = props.envSchema;
+    for (const [key, value] of Object.entries(environment)) this.declaredEnv.set(key, value);
+    // Source maps are only useful if Node applies them to stack traces.
+    this.addEnvironment('NODE_OPTIONS', '--enable-source-maps');
+
+    this.node.addValidation({ validate: () => this.validateEnvironment() });
+  }
+
+  /**
+   * Sets one schema variable (used by the bind helpers). Binding a variable twice to different
+   * values is a wiring error and throws.
+   */
+  setEnv(key: EnvKey<S>, value: string): this {
+    assertNotReserved(this.node.id, key);
+    const existing = this.declaredEnv.get(key);
+    if (existing !== undefined && existing !== value) {
+      const stack = Stack.of(this);
+      throw new Error(
+        `${this.node.path}: ${key} is already set to ${JSON.stringify(stack.resolve(existing))}, ` +
+          `refusing to rebind it to ${JSON.stringify(stack.resolve(value))}`,
+      );
+    }
+    this.declaredEnv.set(key, value);
+    this.addEnvironment(key, value);
+    return this;
+  }
+
+  /** The environment as declared (tokens unresolved), for tests and tooling. */
+  get declaredEnvironment(): Readonly<Record<string, string>> {
+    return Object.fromEntries(this.declaredEnv);
+  }
+
+  private validateEnvironment(): string[] {
+    // Tokens are placeholder strings at this point, so string checks (presence, min length) hold;
+    // a format check (url, regex) on a variable whose value is a token would need a literal.
+    const result = this.envSchema.safeParse(Object.fromEntries(this.declaredEnv));
+    if (result.success) return [];
+    return result.error.issues.map(
+      (issue) => `environment does not match its schema: ${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
+  }
+}
+
+function assertNotReserved(id: string, key: string): void {
+  if ((LAMBDA_RESERVED_ENV_KEYS as readonly string[]).includes(key)) {
+    throw new Error(`${id}: ${key} is reserved by Lambda and cannot be set in a function environment`);
+  }
+}
+
+function checkedEnvironment(id: string, environment: object): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(environment)) {
+    if (value === undefined) continue;
+    assertNotReserved(id, key);
+    if (typeof value !== 'string') throw new Error(`${id}: environment variable ${key} must be a string`);
+    out[key] = value;
+  }
+  return out;
+}
+
+export type TableAccess = 'read' | 'readWrite';
+
+/** Grants the function data access to the table and sets `key` to the table name. */
+export function bindTable<S extends EnvSchema>(
+  fn: MomentsFunction<S>,
+  table: dynamodb.ITable,
+  key: EnvKey<S>,
+  access: TableAccess = 'readWrite',
+): iam.Grant {
+  const grant = access === 'read' ? table.grantReadData(fn) : table.grantReadWriteData(fn);
+  fn.setEnv(key, table.tableName);
+  return grant;
+}
+
+/**
+ * Object-level access by key pattern (`incoming/*`). Each list yields one statement scoped to
+ * exactly those patterns; nothing is granted on the bucket itself (no ListBucket, so reading a
+ * missing key is AccessDenied rather than NoSuchKey).
+ */
+export interface BucketAccess {
+  /** s3:GetObject (also covers HeadObject and the source side of CopyObject). */
+  readonly read?: readonly string[];
+  /** s3:PutObject (covers multipart uploads and the target side of CopyObject) and s3:AbortMultipartUpload. */
+  readonly write?: readonly string[];
+  /** s3:DeleteObject. */
+  readonly delete?: readonly string[];
+}
+
+/** Grants the function prefix-scoped object access to the bucket and sets `key` to the bucket name. */
+export function bindBucket<S extends EnvSchema>(
+  fn: MomentsFunction<S>,
+  bucket: s3.IBucket,
+  key: EnvKey<S>,
+  access: BucketAccess,
+): void {
+  const statements: Array<[readonly string[] | undefined, string[]]> = [
+    [access.read, ['s3:GetObject']],
+    [access.write, ['s3:PutObject', 's3:AbortMultipartUpload']],
+    [access.delete, ['s3:DeleteObject']],
+  ];
+  let granted = false;
+  for (const [patterns, actions] of statements) {
+    if (patterns === undefined || patterns.length === 0) continue;
+    for (const pattern of patterns) {
+      if (!Token.isUnresolved(pattern) && (pattern === '*' || pattern.startsWith('/'))) {
+        throw new Error(`bindBucket(${fn.node.id}): key pattern ${JSON.stringify(pattern)} must be a non-root prefix`);
+      }
+    }
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions, resources: patterns.map((p) => bucket.arnForObjects(p)) }),
+    );
+    granted = true;
+  }
+  if (!granted) throw new Error(`bindBucket(${fn.node.id}): no access requested`);
+  // A bucket encrypted with a customer managed key would also need kms:Decrypt/GenerateDataKey.
+  if (bucket.encryptionKey !== undefined) {
+    if (access.read?.length) bucket.encryptionKey.grantDecrypt(fn);
+    if (access.write?.length) bucket.encryptionKey.grantEncrypt(fn);
+  }
+  fn.setEnv(key, bucket.bucketName);
+}

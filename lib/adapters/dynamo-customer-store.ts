@@ -1,0 +1,202 @@
+import {
+  ScanCommand,
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import type { CustomerStore, FileLedger, FileSummary, PutOutcome } from '../ingest/ports.ts';
+import type { MemberProfile } from '../members/profile.ts';
+import type { OrderRecord } from '../orders/order.ts';
+import type { CustomerState } from '../state/customer-state.ts';
+import { CapacityMeter } from './capacity.ts';
+
+/**
+ * Single-table layout, one partition per customer so one Query reads everything a recompute needs:
+ *   pk C#<id>  sk #PROFILE   member profile (rev, p)
+ *   pk C#<id>  sk #STATE     derived state (rev, s); sorts before the orders, so a Query reads it first
+ *   pk C#<id>  sk O#<key>    order version (v, o): the source of truth
+ *   pk F#<key> sk E#<etag>   ingest ledger: the summary of a processed file
+ */
+export const PROFILE_SK = '#PROFILE';
+export const STATE_SK = '#STATE';
+
+export const customerPk = (id: string) => `C#${id}`;
+
+function isConditionFailure(e: unknown): boolean {
+  return e instanceof ConditionalCheckFailedException || (e as { name?: string })?.name === 'ConditionalCheckFailedException';
+}
+
+export class DynamoCustomerStore implements CustomerStore, FileLedger {
+  private readonly client: DynamoDBClient;
+  private readonly tableName: string;
+  readonly meter: CapacityMeter;
+
+  constructor(opts: { client: DynamoDBClient; tableName: string; meter?: CapacityMeter }) {
+    this.client = opts.client;
+    this.tableName = opts.tableName;
+    this.meter = opts.meter ?? new CapacityMeter();
+  }
+
+  async putOrder(o: OrderRecord): Promise<PutOutcome> {
+    try {
+      const r = await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: { pk: { S: customerPk(o.customerId) }, sk: { S: `O#${o.key}` }, v: { S: o.version }, o: { S: JSON.stringify(o) } },
+          ConditionExpression: 'attribute_not_exists(sk) OR v < :v',
+          ExpressionAttributeValues: { ':v': { S: o.version } },
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      this.meter.add('write', r.ConsumedCapacity);
+      this.meter.itemsWritten++;
+      return 'written';
+    } catch (e) {
+      if (isConditionFailure(e)) {
+        this.meter.requests++;
+        return 'unchanged';
+      }
+      throw e;
+    }
+  }
+
+  async loadCustomer(customerId: string) {
+    let rev = 0;
+    let state: CustomerState | undefined;
+    const orders: OrderRecord[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const r = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk >= :from',
+          ExpressionAttributeValues: { ':pk': { S: customerPk(customerId) }, ':from': { S: STATE_SK } },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      this.meter.add('read', r.ConsumedCapacity);
+      for (const item of r.Items ?? []) {
+        this.meter.itemsRead++;
+        const sk = item.sk?.S;
+        if (sk === STATE_SK) {
+          rev = Number(item.rev?.N ?? 0);
+          state = JSON.parse(item.s?.S ?? 'null') as CustomerState;
+        } else if (sk?.startsWith('O#') && item.o?.S) orders.push(JSON.parse(item.o.S) as OrderRecord);
+      }
+      start = r.LastEvaluatedKey;
+    } while (start);
+    return { rev, ...(state ? { state } : {}), orders };
+  }
+
+  async saveState(state: CustomerState, expectedRev: number): Promise<boolean> {
+    return this.conditionalPut(
+      {
+        pk: { S: customerPk(state.customerId) },
+        sk: { S: STATE_SK },
+        rev: { N: String(expectedRev + 1) },
+        s: { S: JSON.stringify(state) },
+        customerId: { S: state.customerId },
+      },
+      expectedRev,
+    );
+  }
+
+  async loadProfile(customerId: string) {
+    const r = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: { pk: { S: customerPk(customerId) }, sk: { S: PROFILE_SK } },
+        ConsistentRead: true,
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    this.meter.add('read', r.ConsumedCapacity);
+    if (!r.Item) return { rev: 0 };
+    return { rev: Number(r.Item.rev?.N ?? 0), profile: JSON.parse(r.Item.p?.S ?? 'null') as MemberProfile };
+  }
+
+  async saveProfile(profile: MemberProfile, expectedRev: number): Promise<boolean> {
+    return this.conditionalPut(
+      {
+        pk: { S: customerPk(profile.customerId) },
+        sk: { S: PROFILE_SK },
+        rev: { N: String(expectedRev + 1) },
+        p: { S: JSON.stringify(profile) },
+      },
+      expectedRev,
+    );
+  }
+
+  private async conditionalPut(item: Record<string, AttributeValue>, expectedRev: number): Promise<boolean> {
+    try {
+      const r = await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: expectedRev === 0 ? 'attribute_not_exists(sk)' : 'rev = :rev',
+          ...(expectedRev === 0 ? {} : { ExpressionAttributeValues: { ':rev': { N: String(expectedRev) } } }),
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      this.meter.add('write', r.ConsumedCapacity);
+      this.meter.itemsWritten++;
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  /** Every customer's stored state, page by page (export). */
+  async *scanStates(): AsyncGenerator<CustomerState> {
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const r = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: 'sk = :s',
+          ExpressionAttributeValues: { ':s': { S: STATE_SK } },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of r.Items ?? []) if (item.s?.S) yield JSON.parse(item.s.S) as CustomerState;
+      start = r.LastEvaluatedKey;
+    } while (start);
+  }
+
+  // ---- ingest ledger ----
+  async get(key: string, etag: string): Promise<FileSummary | undefined> {
+    const r = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: { pk: { S: `F#${key}` }, sk: { S: `E#${etag}` } },
+        ConsistentRead: true,
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    this.meter.add('read', r.ConsumedCapacity);
+    return r.Item?.s?.S ? (JSON.parse(r.Item.s.S) as FileSummary) : undefined;
+  }
+
+  async put(summary: FileSummary): Promise<void> {
+    const r = await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: { S: `F#${summary.key}` },
+          sk: { S: `E#${summary.etag}` },
+          s: { S: JSON.stringify(summary) },
+          processedAt: { S: summary.processedAt },
+        },
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    this.meter.add('write', r.ConsumedCapacity);
+    this.meter.itemsWritten++;
+  }
+}

@@ -1,0 +1,125 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { generateSample, membersCsvWithInfo, ordersCsvWithInfo, sampleFileName } from '../sample/generate-sample.ts';
+import { addDays, today } from '../time.ts';
+import { formatMinor } from '../money.ts';
+import type { FileSummary } from '../ingest/ports.ts';
+import type { CustomerState } from '../state/customer-state.ts';
+import { ingestProgress } from '../ingest/progress.ts';
+import { ingestFiles } from './ingest-files.ts';
+import { momentsHome, openLocal } from './local-runtime.ts';
+
+/** Writes the day files of a seeded sample the way a brand's systems would: mixed encodings, a few bad rows. */
+export function writeSampleFiles(dir: string, opts: { seed: number; customers: number; from: string; to: string }) {
+  mkdirSync(dir, { recursive: true });
+  const sample = generateSample(opts);
+  const files: string[] = [];
+  let badRows = 0;
+  const gbkDay = Math.floor(sample.days.length / 2);
+  sample.days.forEach((day, i) => {
+    if (day.orders.length === 0) return;
+    const gbk = i === gbkDay;
+    const info = ordersCsvWithInfo(day.orders, {
+      seed: opts.seed + i,
+      crlf: i % 2 === 0,
+      bom: i % 3 === 0,
+      chineseHeaders: gbk,
+      gbk,
+      badRows: i % 20 === 5 ? 3 : 0,
+      totalRow: i % 45 === 7,
+    });
+    badRows += info.badRows + (info.totalRow ? 1 : 0);
+    let name = sampleFileName('orders', day.date);
+    let body = info.buffer;
+    if (i % 30 === 11) {
+      name += '.gz';
+      body = gzipSync(body);
+    }
+    writeFileSync(join(dir, name), body);
+    files.push(join(dir, name));
+  });
+  const members = membersCsvWithInfo(sample.members, { seed: opts.seed, badRows: 4, bom: true });
+  const membersFile = join(dir, sampleFileName('members', opts.to));
+  writeFileSync(membersFile, members.buffer);
+  // One upload nobody can read: a spreadsheet saved without its header row.
+  const broken = join(dir, `orders-${opts.to}-broken.csv`);
+  writeFileSync(broken, 'A-1,0000001,2026-01-01,10.00\nA-2,0000002,2026-01-01,12.00\n');
+  return { sample, orderFiles: files, membersFile, broken, badRows, badMemberFields: members.badRows };
+}
+
+export async function runDemo(opts: { customers: number; seed: number; months: number }): Promise<void> {
+  const t0 = Date.now();
+  const zone = 'Asia/Shanghai';
+  const to = addDays(today(zone), -1);
+  const from = addDays(to, -Math.round(opts.months * 30.4));
+  const home = momentsHome();
+  const dir = join(home, 'sample');
+  console.log(`moments demo: ${opts.customers} customers, ${from} .. ${to}, seed ${opts.seed}`);
+  console.log(`  state in ${home} (set MOMENTS_HOME to change; delete it to start over)`);
+  const w = writeSampleFiles(dir, { seed: opts.seed, customers: opts.customers, from, to });
+  console.log(`  sample written to ${dir}: ${w.orderFiles.length} daily order files, 1 member file, 1 unreadable file`);
+
+  const rt = await openLocal({ asOf: to });
+  const summaries: FileSummary[] = [];
+  try {
+    const all = [...w.orderFiles, w.membersFile, w.broken];
+    const tty = process.stdout.isTTY;
+    let rows = 0;
+    const onProgress = (p: { rows: number }) => void (rows = p.rows);
+    ingestProgress.on('progress', onProgress);
+    for (const [i, f] of all.entries()) {
+      const [s] = await ingestFiles(rt, [f]);
+      if (s) summaries.push(s);
+      const msg = `  ingesting ${i + 1}/${all.length} files (${summaries.reduce((n, x) => n + x.rows, 0) + rows} rows)`;
+      if (tty) process.stdout.write(`\r${msg}`);
+      else if ((i + 1) % 25 === 0 || i + 1 === all.length) console.log(msg);
+    }
+    ingestProgress.off('progress', onProgress);
+    if (tty) process.stdout.write('\n');
+
+    const orders = summaries.filter((s) => s.kind === 'orders' && s.status === 'processed');
+    const sum = (xs: FileSummary[], k: 'rows' | 'applied' | 'rejected' | 'unchanged') => xs.reduce((n, s) => n + s[k], 0);
+    const members = summaries.find((s) => s.kind === 'members');
+    const quarantined = summaries.filter((s) => s.status === 'quarantined');
+    console.log('\nWhat happened');
+    console.log(
+      `  orders:  ${orders.length} files, ${sum(orders, 'rows')} rows, ${sum(orders, 'applied')} applied` +
+        ` (${sum(orders, 'unchanged')} already known), ${sum(orders, 'rejected')} rejected`,
+    );
+    const enc = [...new Set(orders.map((s) => `${s.encoding}${s.compressed ? '+gzip' : ''}`))].join(', ');
+    console.log(`           encodings seen: ${enc}`);
+    if (members)
+      console.log(
+        `  members: ${members.rows} rows, ${members.applied} applied, ${members.rejected} rejected, ${members.rejectedFields} single values rejected`,
+      );
+    for (const q of quarantined) console.log(`  quarantined: ${q.file}: ${q.reason}`);
+
+    const states: CustomerState[] = [];
+    for await (const s of rt.adapters.customers.scanStates()) states.push(s);
+    const buyers = states.filter((s) => s.orderCount > 0);
+    const repeat = buyers.filter((s) => s.purchaseDays >= 2).length;
+    const spend = buyers.reduce((n, s) => n + s.totalSpendMinor, 0);
+    console.log(`\nCustomer state (as of ${to})`);
+    console.log(`  ${buyers.length} customers with orders, ${repeat} (${Math.round((100 * repeat) / Math.max(1, buyers.length))}%) bought on 2+ days`);
+    console.log(`  net spend ${formatMinor(spend, 'CNY')} CNY, points outstanding ${buyers.reduce((n, s) => n + s.pointsBalance, 0)}`);
+    const byRegion = new Map<string, number>();
+    for (const s of buyers) byRegion.set(s.region ?? '?', (byRegion.get(s.region ?? '?') ?? 0) + 1);
+    console.log(`  by region: ${[...byRegion].sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r.replace(/\s+/g, ' ')} ${n}`).join(', ')}`);
+    const top = [...buyers].sort((a, b) => b.totalSpendMinor - a.totalSpendMinor).slice(0, 5);
+    console.log('  top customers by net spend:');
+    for (const s of top)
+      console.log(`    ${s.customerId}  ${s.totalSpend.padStart(10)} CNY  ${s.orderCount} orders  home ${s.homeStoreId}  points ${s.pointsBalance}`);
+
+    const bucketDir = join(home, 's3', rt.stack.bucket);
+    console.log('\nWhere to look');
+    console.log(`  reject reports:   ${join(bucketDir, 'rejected')}/`);
+    console.log(`  quarantined:      ${join(bucketDir, 'quarantine')}/`);
+    console.log(`  all customers:    npx moments export customers --out customers.jsonl`);
+    console.log(`  one customer:     npx moments customer ${top[0]?.customerId ?? '<id>'}`);
+    console.log(`  ingest your own:  npx moments ingest path/to/orders-2026-03-05.csv`);
+    console.log(`\nDone in ${((Date.now() - t0) / 1000).toFixed(1)} s.`);
+  } finally {
+    await rt.close();
+  }
+}

@@ -1,0 +1,48 @@
+import { resolve } from 'node:path';
+import type { S3Event } from 'aws-lambda';
+import { makeAdapters, type Adapters } from '../adapters/factory.ts';
+import { startLocalStack, type LocalStack } from '../local/local-stack.ts';
+import { createIngestHandler } from '../../functions/ingest/handler.ts';
+import { ingestEnvSchema } from '../../functions/ingest/env.ts';
+
+export interface LocalRuntime {
+  stack: LocalStack;
+  adapters: Adapters;
+  close(): Promise<void>;
+}
+
+export function momentsHome(): string {
+  return resolve(process.env['MOMENTS_HOME'] ?? '.moments');
+}
+
+/**
+ * Starts the embedded stack under MOMENTS_HOME and wires the real handlers to its triggers, exactly as S3
+ * notifications wire them on AWS. The handlers read their env from process.env, so it is set here first.
+ */
+export async function openLocal(opts: { asOf?: string } = {}): Promise<LocalRuntime> {
+  const stack = await startLocalStack({ home: momentsHome() });
+  const asOf = opts.asOf ?? process.env['MOMENTS_AS_OF'];
+  const ingest = createIngestHandler(ingestEnvSchema.parse({ LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'silent', ...stack.env, ...(asOf ? { MOMENTS_AS_OF: asOf } : {}) }));
+  stack.setObjectCreatedHandler(async (event: S3Event) => {
+    const key = event.Records[0]?.s3.object.key ?? '';
+    if (key.startsWith('incoming/')) await ingest(event);
+  });
+  const adapters = makeAdapters({
+    TABLE_NAME: stack.tableName,
+    BUCKET_NAME: stack.bucket,
+    AWS_REGION: 'us-east-1',
+    S3_ENDPOINT: stack.endpoints.s3,
+    DYNAMODB_ENDPOINT: stack.endpoints.dynamodb,
+    S3_FORCE_PATH_STYLE: 'true',
+  });
+  return {
+    stack,
+    adapters,
+    async close() {
+      await stack.idle();
+      adapters.s3.destroy();
+      adapters.dynamodb.destroy();
+      await stack.stop();
+    },
+  };
+}

@@ -1,0 +1,209 @@
+import { createWriteStream, readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { configSchema } from '../config/schema.ts';
+import { formatConfigErrors } from '../config/errors.ts';
+import { formatMinor } from '../money.ts';
+import { customerExportRow } from './export-fields.ts';
+import { ingestFiles } from './ingest-files.ts';
+import { openLocal, momentsHome } from './local-runtime.ts';
+import { ingestProgress } from '../ingest/progress.ts';
+import { runDemo } from './demo.ts';
+
+class UsageError extends Error {}
+
+const asOfOption = new Option('--as-of <date>', 'compute state as of this brand-local date (YYYY-MM-DD)').argParser((v) => {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) throw new UsageError(`--as-of expects YYYY-MM-DD, got "${v}"`);
+  return v;
+});
+
+function targetCheck(target: string | undefined) {
+  if (target && target !== 'local')
+    throw new UsageError(`--target ${target}: only the local embedded stack is wired in this version (see README, "Deploy")`);
+}
+
+export function buildCli(): Command {
+  const program = new Command('moments')
+    .description('moments: retail CRM pipeline (local embedded stack by default; state under MOMENTS_HOME)')
+    .option('--target <target>', 'local (default) or aws', process.env['MOMENTS_TARGET'])
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('ingest')
+    .description('upload order/member exports to incoming/ and process them through the bucket trigger')
+    .argument('<files...>', 'CSV or CSV.gz files')
+    .option('--json', 'one JSON object per file')
+    .addOption(new Option('--kind <kind>', 'orders or members (default: from name or header)').choices(['orders', 'members']))
+    .addOption(asOfOption)
+    .action(async (files: string[], o: { json?: boolean; kind?: 'orders' | 'members'; asOf?: string }) => {
+      targetCheck(program.opts()['target']);
+      for (const f of files) {
+        try {
+          readFileSync(f, { flag: 'r' }).length;
+        } catch {
+          throw new UsageError(`cannot read ${f}`);
+        }
+      }
+      const rt = await openLocal(o.asOf ? { asOf: o.asOf } : {});
+      const tty = process.stderr.isTTY && !o.json;
+      const onProgress = (p: { file: string; rows: number }) => {
+        if (tty) process.stderr.write(`\r  ${p.file}: ${p.rows.toLocaleString()} rows read…`);
+      };
+      ingestProgress.on('progress', onProgress);
+      let failed = false;
+      try {
+        for (const f of files) {
+          const [s] = await ingestFiles(rt, [f], o.kind ? { kind: o.kind } : {});
+          if (tty) process.stderr.write('\r\x1b[K');
+          if (!s) continue;
+          if (s.status === 'quarantined') failed = true;
+          if (o.json) console.log(JSON.stringify(s));
+          else if (s.status === 'quarantined')
+            console.log(`${s.file}: QUARANTINED (${s.reason}); moved to ${s.quarantine}, nothing applied`);
+          else
+            console.log(
+              `${s.file}: ${s.rows} rows, ${s.applied} applied (${s.unchanged} already known), ${s.rejected} rejected` +
+                (s.rejectedFields ? `, ${s.rejectedFields} values rejected` : '') +
+                `, ${s.customers} customers` +
+                (s.report ? `; report: ${momentsHome()}/s3/${rt.stack.bucket}/${s.report}` : ''),
+            );
+        }
+      } finally {
+        ingestProgress.off('progress', onProgress);
+        await rt.close();
+      }
+      if (failed) process.exitCode = 1;
+    });
+
+  const exp = program.command('export').description('export derived data as JSON Lines');
+  exp
+    .command('customers')
+    .description('one customer per line')
+    .option('-o, --out <file>', 'write to a file instead of stdout')
+    .action(async (o: { out?: string }) => {
+      targetCheck(program.opts()['target']);
+      const rt = await openLocal();
+      const out = o.out ? createWriteStream(o.out) : process.stdout;
+      let n = 0;
+      try {
+        for await (const s of rt.adapters.customers.scanStates()) {
+          if (!out.write(JSON.stringify(customerExportRow(s)) + '\n')) await new Promise<void>((r) => out.once('drain', () => r()));
+          n++;
+        }
+      } finally {
+        if (o.out) await new Promise<void>((r) => (out as ReturnType<typeof createWriteStream>).end(() => r()));
+        await rt.close();
+      }
+      if (o.out) console.error(`${n} customers written to ${o.out}`);
+    });
+
+  program
+    .command('customer')
+    .description('one customer: state, profile and the orders behind it')
+    .argument('<id>', 'customer id (leading zeros matter)')
+    .action(async (id: string) => {
+      targetCheck(program.opts()['target']);
+      const rt = await openLocal();
+      try {
+        const { state, orders } = await rt.adapters.customers.loadCustomer(id);
+        const { profile } = await rt.adapters.customers.loadProfile(id);
+        if (!state && !profile) {
+          console.error(`no customer ${id}`);
+          process.exitCode = 1;
+          return;
+        }
+        const shown = orders
+          .sort((a, b) => a.orderedAt - b.orderedAt)
+          .map((o) => ({
+            orderId: o.orderId,
+            kind: o.kind,
+            status: o.status,
+            orderedAt: new Date(o.orderedAt).toISOString(),
+            localDate: o.localDate,
+            amount: formatMinor(o.amountMinor, o.currency),
+            currency: o.currency,
+            storeId: o.storeId ?? null,
+            region: o.region ?? null,
+            ...(o.originalOrderId ? { originalOrderId: o.originalOrderId } : {}),
+            ...(o.pointsRedeemed ? { pointsRedeemed: o.pointsRedeemed } : {}),
+          }));
+        console.log(JSON.stringify({ state: state ?? null, profile: profile ?? null, orders: shown }, null, 2));
+      } finally {
+        await rt.close();
+      }
+    });
+
+  const cfg = program.command('config').description('campaign configuration');
+  cfg
+    .command('validate')
+    .argument('<file>')
+    .action(async (file: string) => {
+      const errors = validateConfigFile(file);
+      if (errors.length) {
+        for (const e of errors) console.error(e);
+        process.exitCode = 1;
+      } else console.log(`${file}: valid`);
+    });
+  cfg
+    .command('activate')
+    .description('validate and make active on the local stack')
+    .argument('<file>')
+    .action(async (file: string) => {
+      const errors = validateConfigFile(file);
+      if (errors.length) {
+        for (const e of errors) console.error(e);
+        process.exitCode = 1;
+        return;
+      }
+      const rt = await openLocal();
+      try {
+        const config = configSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+        await rt.adapters.config.activate(config, `local:${new Date().toISOString()}`);
+        console.log(`${file}: active`);
+      } finally {
+        await rt.close();
+      }
+    });
+
+  program
+    .command('demo')
+    .description('generate a seeded sample, ingest it on the local stack and show what happened')
+    .option('--customers <n>', 'customers in the sample', '3000')
+    .option('--seed <n>', 'generator seed', '42')
+    .option('--months <n>', 'months of history', '6')
+    .action(async (o: { customers: string; seed: string; months: string }) => {
+      await runDemo({ customers: Number(o.customers), seed: Number(o.seed), months: Number(o.months) });
+    });
+
+  return program;
+}
+
+function validateConfigFile(file: string): string[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    return [`${file}: ${(e as Error).message}`];
+  }
+  const r = configSchema.safeParse(json);
+  return r.success ? [] : formatConfigErrors(r.error).map((m) => `${file}: ${m}`);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildCli();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return 0;
+      return 2;
+    }
+    if (e instanceof UsageError) {
+      console.error(`error: ${e.message}`);
+      return 2;
+    }
+    console.error(`error: ${(e as Error).message ?? e}`);
+    return 1;
+  }
+}

@@ -1,0 +1,91 @@
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import iconv from 'iconv-lite';
+
+export type TextEncoding = 'utf8' | 'gb18030' | 'utf16le' | 'utf16be';
+
+export interface OpenedText {
+  encoding: TextEncoding;
+  compressed: boolean;
+  /** Decoded text, BOM removed, streamed. */
+  text: AsyncIterable<string>;
+}
+
+const SNIFF_BYTES = 256 * 1024;
+
+/** Reads until `n` bytes (or the end) are buffered, then hands back the prefix and an iterator over the rest. */
+async function peek(source: AsyncIterable<Buffer>, n: number): Promise<{ head: Buffer; rest: AsyncIterable<Buffer> }> {
+  const it = source[Symbol.asyncIterator]();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let done = false;
+  while (size < n) {
+    const r = await it.next();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    const b = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+    chunks.push(b);
+    size += b.length;
+  }
+  const head = Buffer.concat(chunks);
+  async function* rest(): AsyncGenerator<Buffer> {
+    yield head;
+    if (done) return;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+  return { head, rest: rest() };
+}
+
+function isValidUtf8Prefix(buf: Buffer): boolean {
+  try {
+    // stream: true tolerates a multi-byte character cut at the end of the sample.
+    new TextDecoder('utf-8', { fatal: true }).decode(buf, { stream: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Turns an upload into text: gunzips (.csv.gz or gzip magic), detects the encoding from the first 256 KiB
+ * (BOMs; valid UTF-8; else GB18030, the superset of GBK that Chinese Excel writes), and refuses what is not
+ * text at all. Streams throughout: only the sniffed prefix is ever held.
+ */
+export async function openText(source: AsyncIterable<Buffer>): Promise<OpenedText | { error: string }> {
+  let { head, rest } = await peek(source, 4);
+  let compressed = false;
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+    compressed = true;
+    const gunzip = createGunzip();
+    const src = Readable.from(rest);
+    src.on('error', (e) => gunzip.destroy(e));
+    rest = src.pipe(gunzip);
+  }
+  ({ head, rest } = await peek(rest, SNIFF_BYTES));
+  if (head.length === 0 || /^[\s\uFEFF]*$/.test(head.subarray(0, 64).toString('utf8')) && head.length < 64)
+    return { error: 'empty file' };
+  if (head.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04])))
+    return { error: 'this is a ZIP archive (an .xlsx workbook?): export the sheet as CSV' };
+
+  let encoding: TextEncoding;
+  if (head[0] === 0xff && head[1] === 0xfe) encoding = 'utf16le';
+  else if (head[0] === 0xfe && head[1] === 0xff) encoding = 'utf16be';
+  else {
+    if (head.includes(0)) return { error: 'binary content (NUL bytes): not a CSV text file' };
+    encoding = isValidUtf8Prefix(head) ? 'utf8' : 'gb18030';
+  }
+  const decoder = iconv.decodeStream(encoding, { stripBOM: true }) as NodeJS.ReadWriteStream & { destroy(e?: Error): void };
+  const input = Readable.from(rest);
+  input.on('error', (e) => decoder.destroy(e));
+  const decoded = input.pipe(decoder);
+  async function* text(): AsyncGenerator<string> {
+    for await (const chunk of decoded) yield String(chunk);
+  }
+  return { encoding, compressed, text: text() };
+}

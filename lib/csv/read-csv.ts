@@ -1,0 +1,76 @@
+import { Readable } from 'node:stream';
+import { parse } from 'csv-parse';
+
+export interface CsvRecord {
+  /** 1-based line on which the record starts. */
+  line: number;
+  fields: string[];
+}
+
+export interface CsvSkip {
+  line: number;
+  raw: string;
+  reason: string;
+}
+
+const BREAKS = /\r\n|\r|\n/g;
+function countBreaks(s: string): number {
+  let n = 0;
+  BREAKS.lastIndex = 0;
+  while (BREAKS.exec(s)) n++;
+  return n;
+}
+
+/** Picks the delimiter Excel or the shop platform used from the header line. */
+export function sniffDelimiter(firstLine: string): string {
+  const counts = [',', ';', '\t', '|'].map((d) => [d, firstLine.split(d).length - 1] as const);
+  counts.sort((a, b) => b[1] - a[1]);
+  return counts[0]![1] > 0 ? counts[0]![0] : ',';
+}
+
+/**
+ * Streams CSV records with the line each starts on (csv-parse's own line counter counts a quoted CRLF twice).
+ * Malformed records do not stop the file: they are passed to `onSkip` with their line and reason.
+ */
+export async function* readCsv(text: AsyncIterable<string>, onSkip: (s: CsvSkip) => void): AsyncGenerator<CsvRecord> {
+  const it = text[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done) return;
+  const firstText = first.value;
+  const nl = firstText.search(/\r|\n/);
+  const delimiter = sniffDelimiter(nl >= 0 ? firstText.slice(0, nl) : firstText);
+  let line = 1;
+  const parser = parse({
+    delimiter,
+    raw: true,
+    relax_column_count: true,
+    relax_quotes: true,
+    skip_records_with_error: true,
+    on_record: (rec: { record: string[]; raw: string }) => {
+      const r = { line, fields: rec.record };
+      line += countBreaks(rec.raw);
+      return r;
+    },
+    on_skip: (err: Error | undefined, raw?: string) => {
+      const r = raw ?? '';
+      onSkip({ line, raw: r, reason: err?.message ?? 'malformed CSV record' });
+      line += countBreaks(r);
+    },
+    info: true,
+  } as unknown as Parameters<typeof parse>[0]);
+  async function* all(): AsyncGenerator<string> {
+    yield firstText;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+  const src = Readable.from(all());
+  src.on('error', (e) => parser.destroy(e));
+  src.pipe(parser);
+  for await (const rec of parser as AsyncIterable<CsvRecord | { record: CsvRecord }>) {
+    // With info: true csv-parse wraps what on_record returned.
+    yield 'record' in rec ? rec.record : rec;
+  }
+}

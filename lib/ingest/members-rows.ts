@@ -1,0 +1,43 @@
+import type { MomentsConfig } from '../config/schema.ts';
+import { MEMBER_COLUMNS, MEMBER_HEADER_ALIASES, REQUIRED_MEMBER_COLUMNS, type MemberColumn } from '../csv/headers.ts';
+import { parseMemberRow } from '../members/parse-member-row.ts';
+import { mergeProfile, sameProfile, type MemberProfile } from '../members/profile.ts';
+import { mapHeader, pick } from './header-map.ts';
+import type { CustomerStore, PutOutcome } from './ports.ts';
+import type { RowHandler } from './row-handler.ts';
+
+/** Read-merge-write of a profile under optimistic concurrency; the merge is order-independent. */
+export async function applyProfile(store: CustomerStore, update: MemberProfile): Promise<PutOutcome> {
+  for (let attempt = 1; attempt <= 20; attempt++) {
+    const { rev, profile } = await store.loadProfile(update.customerId);
+    const merged = mergeProfile(profile, update);
+    if (profile && sameProfile(profile, merged)) return 'unchanged';
+    if (await store.saveProfile(merged, rev)) return 'written';
+    await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+  }
+  throw new Error(`member ${update.customerId}: profile kept changing under 20 attempts`);
+}
+
+export function membersRowHandler(
+  header: string[],
+  config: MomentsConfig,
+  defaultVersionMs: number,
+  store: CustomerStore,
+  file: string,
+): RowHandler {
+  const map = mapHeader<MemberColumn>(header, MEMBER_COLUMNS, MEMBER_HEADER_ALIASES, config.columns.members, REQUIRED_MEMBER_COLUMNS);
+  const touched = new Map<string, boolean>();
+  return {
+    missing: map.missing,
+    ignored: map.ignored,
+    parse(fields, line) {
+      const { profile, errors } = parseMemberRow(pick(fields, map), { config, defaultVersionMs, line, file });
+      if (!profile) return { rejectRow: true, errors };
+      touched.set(profile.customerId, true);
+      return { rejectRow: false, errors, apply: () => applyProfile(store, profile) };
+    },
+    touched: () => touched,
+    // Profiles are written whole by applyProfile; there is no per-customer aggregate to recompute.
+    async finish() {},
+  };
+}

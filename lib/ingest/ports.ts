@@ -1,0 +1,57 @@
+import type { OrderRecord } from '../orders/order.ts';
+import type { CustomerState } from '../state/customer-state.ts';
+import type { MemberProfile } from '../members/profile.ts';
+
+/** Where uploads and reports live (S3). */
+export interface ObjectStore {
+  read(key: string): AsyncIterable<Buffer>;
+  put(key: string, body: string | Buffer, contentType: string): Promise<void>;
+  /** Streams a body of unknown length (reject reports). */
+  openWriter(key: string, contentType: string): { write(chunk: string): Promise<void>; close(): Promise<void> };
+  remove(key: string): Promise<void>;
+  move(from: string, to: string): Promise<void>;
+}
+
+export type PutOutcome = 'written' | 'unchanged';
+
+/** The customer partition: order versions (source of truth), derived state, member profile. */
+export interface CustomerStore {
+  /** Stores the order version unless an equal or newer version is already stored (conditional write). */
+  putOrder(order: OrderRecord): Promise<PutOutcome>;
+  /** Consistent read of the state revision and every order version, state read first. */
+  loadCustomer(customerId: string): Promise<{ rev: number; state?: CustomerState; orders: OrderRecord[] }>;
+  /** Writes the state if the stored revision is still `expectedRev`; false when someone else wrote first. */
+  saveState(state: CustomerState, expectedRev: number): Promise<boolean>;
+  loadProfile(customerId: string): Promise<{ rev: number; profile?: MemberProfile }>;
+  saveProfile(profile: MemberProfile, expectedRev: number): Promise<boolean>;
+}
+
+export interface FileSummary {
+  /** Object key as uploaded (incoming/...). */
+  key: string;
+  file: string;
+  kind: 'orders' | 'members';
+  etag: string;
+  status: 'processed' | 'quarantined';
+  rows: number;
+  applied: number;
+  /** Valid rows whose version was already stored (duplicates, re-uploads). */
+  unchanged: number;
+  rejected: number;
+  /** Members only: single values rejected while the rest of the row was applied. */
+  rejectedFields: number;
+  customers: number;
+  encoding?: string;
+  compressed?: boolean;
+  report?: string;
+  quarantine?: string;
+  reason?: string;
+  ignoredColumns?: string[];
+  processedAt: string;
+}
+
+/** One record per (object key, ETag): a redelivered event for a finished file does no work. */
+export interface FileLedger {
+  get(key: string, etag: string): Promise<FileSummary | undefined>;
+  put(summary: FileSummary): Promise<void>;
+}

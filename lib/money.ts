@@ -1,0 +1,52 @@
+/** Money in integer minor units per currency (design principle 4). */
+
+const digitsCache = new Map<string, number>();
+
+export function minorDigits(currency: string): number {
+  let d = digitsCache.get(currency);
+  if (d === undefined) {
+    d = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    digitsCache.set(currency, d);
+  }
+  return d;
+}
+
+export function isKnownCurrency(code: string): boolean {
+  if (!/^[A-Z]{3}$/.test(code)) return false;
+  try {
+    return Intl.supportedValuesOf('currency').includes(code);
+  } catch {
+    return true;
+  }
+}
+
+const AMOUNT_RE = /^([+-])?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$/;
+
+/**
+ * Parses a decimal amount ("1,234.50", "-89", "89.00") to minor units without floating point.
+ * Returns an error string when the text is not an amount or has more decimals than the currency allows.
+ */
+export function parseAmount(text: string, currency: string): { minor: number } | { error: string } {
+  const t = text.trim().replace(/^[¥￥$]/, '');
+  const m = AMOUNT_RE.exec(t);
+  if (!m) return { error: 'not a decimal amount' };
+  const digits = minorDigits(currency);
+  const whole = (m[2] ?? '0').replace(/,/g, '');
+  let frac = m[3] ?? '';
+  if (frac.length > digits) {
+    if (/^0*$/.test(frac.slice(digits))) frac = frac.slice(0, digits);
+    else return { error: `more than ${digits} decimals for ${currency}` };
+  }
+  frac = frac.padEnd(digits, '0');
+  const minor = Number(whole + frac);
+  if (!Number.isSafeInteger(minor)) return { error: 'amount too large' };
+  return { minor: m[1] === '-' ? -minor : minor };
+}
+
+export function formatMinor(minor: number, currency: string): string {
+  const digits = minorDigits(currency);
+  const neg = minor < 0;
+  const abs = String(Math.abs(minor)).padStart(digits + 1, '0');
+  const s = digits === 0 ? abs : `${abs.slice(0, -digits)}.${abs.slice(-digits)}`;
+  return neg ? `-${s}` : s;
+}

@@ -1,0 +1,36 @@
+/** Bounded concurrency for I/O: `run` waits while `limit` tasks are in flight; the first failure is rethrown. */
+export class Pool {
+  private inFlight = new Set<Promise<void>>();
+  private failure: unknown;
+  private failed = false;
+
+  constructor(private readonly limit: number) {}
+
+  async run(task: () => Promise<void>): Promise<void> {
+    if (this.failed) throw this.failure;
+    while (this.inFlight.size >= this.limit) {
+      await Promise.race(this.inFlight);
+      if (this.failed) throw this.failure;
+    }
+    const p: Promise<void> = task()
+      .catch((e: unknown) => {
+        if (!this.failed) {
+          this.failed = true;
+          this.failure = e;
+        }
+      })
+      .finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
+  }
+
+  async drain(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.race(this.inFlight);
+    if (this.failed) throw this.failure;
+  }
+}
+
+export async function mapPool<T>(items: Iterable<T>, limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  const pool = new Pool(limit);
+  for (const item of items) await pool.run(() => fn(item));
+  await pool.drain();
+}

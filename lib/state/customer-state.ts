@@ -1,0 +1,129 @@
+import type { MomentsConfig } from '../config/schema.ts';
+import type { OrderRecord } from '../orders/order.ts';
+import { formatMinor } from '../money.ts';
+import { computePoints, type PointsLot, type PointsExpiry } from './points.ts';
+
+export interface CustomerState {
+  customerId: string;
+  asOf: string;
+  firstOrderDate: string | null;
+  lastOrderDate: string | null;
+  firstOrderAmount: string | null;
+  firstOrderAmountMinor: number | null;
+  firstOrderStoreId: string | null;
+  orderCount: number;
+  purchaseDays: number;
+  /** Net of refunds, brand currency, decimal string. */
+  totalSpend: string;
+  totalSpendMinor: number;
+  currency: string;
+  /** Net spend in other currencies, when a customer has any (decimal strings). */
+  otherCurrencies?: Record<string, string>;
+  /** Net spend by month (YYYY-MM -> minor units, brand currency). */
+  spendByMonth: Record<string, number>;
+  refundCount: number;
+  refundedMinor: number;
+  cancelledCount: number;
+  pointsBalance: number;
+  pointsExpiring: { points: number; expiresOn: string }[];
+  pointsLots: PointsLot[];
+  pointsExpired: PointsExpiry[];
+  pointsShortfall: number;
+  homeStoreId: string | null;
+  region: string | null;
+  /** Distinct local purchase days, ascending (kept for intervals and the nightly model). */
+  purchaseDates: string[];
+}
+
+function mostFrequent(values: { v: string; at: number }[]): string | null {
+  const count = new Map<string, { n: number; last: number }>();
+  for (const { v, at } of values) {
+    const c = count.get(v) ?? { n: 0, last: 0 };
+    c.n++;
+    c.last = Math.max(c.last, at);
+    count.set(v, c);
+  }
+  let best: string | null = null;
+  let bn = -1;
+  let bl = -1;
+  // Ties go to the most recent, then the smaller id, so the answer does not depend on row order.
+  for (const [v, c] of count) {
+    if (c.n > bn || (c.n === bn && (c.last > bl || (c.last === bl && best !== null && v < best)))) {
+      best = v;
+      bn = c.n;
+      bl = c.last;
+    }
+  }
+  return best;
+}
+
+/**
+ * Design principle 1: a customer's state is a pure function of the customer's order versions (latest of each),
+ * the configuration and the date. Orders dated after `asOf` are ignored.
+ */
+export function computeCustomerState(
+  customerId: string,
+  allOrders: readonly OrderRecord[],
+  config: MomentsConfig,
+  asOf: string,
+): CustomerState {
+  const brandCurrency = config.brand.currency;
+  const regionOfStore = new Map(config.stores.filter((s) => s.region).map((s) => [s.id, s.region!] as const));
+  const orders = allOrders.filter((o) => o.localDate <= asOf);
+  const paid = orders
+    .filter((o) => o.kind === 'order' && o.status === 'paid')
+    .sort((a, b) => a.orderedAt - b.orderedAt || (a.orderId < b.orderId ? -1 : 1));
+  const refunds = orders.filter((o) => o.kind === 'refund');
+
+  const spendByMonth: Record<string, number> = {};
+  const other: Record<string, number> = {};
+  let total = 0;
+  const add = (o: OrderRecord, sign: 1 | -1) => {
+    if (o.currency !== brandCurrency) {
+      other[o.currency] = (other[o.currency] ?? 0) + sign * o.amountMinor;
+      return;
+    }
+    total += sign * o.amountMinor;
+    const m = o.localDate.slice(0, 7);
+    spendByMonth[m] = (spendByMonth[m] ?? 0) + sign * o.amountMinor;
+  };
+  for (const o of paid) add(o, 1);
+  for (const r of refunds) add(r, -1);
+
+  const days = [...new Set(paid.map((o) => o.localDate))].sort();
+  const first = paid[0];
+  const points = computePoints(orders, asOf, config);
+  const homeStoreId = mostFrequent(paid.filter((o) => o.storeId).map((o) => ({ v: o.storeId!, at: o.orderedAt })));
+  const regions = paid
+    .map((o) => ({ v: o.region ?? (o.storeId ? regionOfStore.get(o.storeId) : undefined), at: o.orderedAt }))
+    .filter((x): x is { v: string; at: number } => !!x.v);
+  const otherKeys = Object.keys(other).sort();
+
+  return {
+    customerId,
+    asOf,
+    firstOrderDate: days[0] ?? null,
+    lastOrderDate: days[days.length - 1] ?? null,
+    firstOrderAmount: first ? formatMinor(first.amountMinor, first.currency) : null,
+    firstOrderAmountMinor: first ? first.amountMinor : null,
+    firstOrderStoreId: first?.storeId ?? null,
+    orderCount: paid.length,
+    purchaseDays: days.length,
+    totalSpend: formatMinor(total, brandCurrency),
+    totalSpendMinor: total,
+    currency: brandCurrency,
+    ...(otherKeys.length ? { otherCurrencies: Object.fromEntries(otherKeys.map((c) => [c, formatMinor(other[c]!, c)])) } : {}),
+    spendByMonth,
+    refundCount: refunds.length,
+    refundedMinor: refunds.filter((r) => r.currency === brandCurrency).reduce((s, r) => s + r.amountMinor, 0),
+    cancelledCount: orders.filter((o) => o.kind === 'order' && o.status === 'cancelled').length,
+    pointsBalance: points.balance,
+    pointsExpiring: points.lots.filter((l) => l.remaining > 0).map((l) => ({ points: l.remaining, expiresOn: l.expiresOn })),
+    pointsLots: points.lots,
+    pointsExpired: points.expired,
+    pointsShortfall: points.shortfall,
+    homeStoreId,
+    region: mostFrequent(regions),
+    purchaseDates: days,
+  };
+}

@@ -1,0 +1,105 @@
+import type { CustomerStore, FileLedger, FileSummary, ObjectStore, PutOutcome } from '../ingest/ports.ts';
+import type { OrderRecord } from '../orders/order.ts';
+import type { CustomerState } from '../state/customer-state.ts';
+import type { MemberProfile } from '../members/profile.ts';
+
+/**
+ * In-memory ports with the same conditional-write semantics as the DynamoDB adapter. Used by unit and property
+ * tests (fast, with injectable failures) and by the CPU/memory benchmarks to isolate the pipeline from storage.
+ */
+export class MemoryCustomerStore implements CustomerStore {
+  orders = new Map<string, Map<string, OrderRecord>>();
+  states = new Map<string, { rev: number; state: CustomerState }>();
+  profiles = new Map<string, { rev: number; profile: MemberProfile }>();
+  writes = 0;
+  /** Called before every operation; throw from it to inject a crash. */
+  beforeOp: (op: string) => void | Promise<void> = () => {};
+  /** When true, store nothing (benchmarks). */
+  discard = false;
+
+  async putOrder(o: OrderRecord): Promise<PutOutcome> {
+    await this.beforeOp('putOrder');
+    if (this.discard) return 'written';
+    let m = this.orders.get(o.customerId);
+    if (!m) this.orders.set(o.customerId, (m = new Map()));
+    const cur = m.get(o.key);
+    if (cur && cur.version >= o.version) return 'unchanged';
+    m.set(o.key, o);
+    this.writes++;
+    return 'written';
+  }
+
+  async loadCustomer(id: string) {
+    await this.beforeOp('loadCustomer');
+    const s = this.states.get(id);
+    await Promise.resolve(); // let other tasks interleave between the state read and the order read
+    return { rev: s?.rev ?? 0, ...(s ? { state: structuredClone(s.state) } : {}), orders: [...(this.orders.get(id)?.values() ?? [])] };
+  }
+
+  async saveState(state: CustomerState, expectedRev: number): Promise<boolean> {
+    await this.beforeOp('saveState');
+    const cur = this.states.get(state.customerId);
+    if ((cur?.rev ?? 0) !== expectedRev) return false;
+    this.states.set(state.customerId, { rev: expectedRev + 1, state: structuredClone(state) });
+    this.writes++;
+    return true;
+  }
+
+  async loadProfile(id: string) {
+    await this.beforeOp('loadProfile');
+    const p = this.profiles.get(id);
+    return { rev: p?.rev ?? 0, ...(p ? { profile: structuredClone(p.profile) } : {}) };
+  }
+
+  async saveProfile(profile: MemberProfile, expectedRev: number): Promise<boolean> {
+    await this.beforeOp('saveProfile');
+    const cur = this.profiles.get(profile.customerId);
+    if ((cur?.rev ?? 0) !== expectedRev) return false;
+    this.profiles.set(profile.customerId, { rev: expectedRev + 1, profile: structuredClone(profile) });
+    this.writes++;
+    return true;
+  }
+}
+
+export class MemoryObjectStore implements ObjectStore {
+  objects = new Map<string, Buffer>();
+  chunkSize = 64 * 1024;
+
+  async *read(key: string): AsyncIterable<Buffer> {
+    const b = this.objects.get(key);
+    if (!b) throw new Error(`NoSuchKey: ${key}`);
+    for (let i = 0; i < b.length; i += this.chunkSize) yield b.subarray(i, i + this.chunkSize);
+  }
+  async put(key: string, body: string | Buffer): Promise<void> {
+    this.objects.set(key, Buffer.isBuffer(body) ? body : Buffer.from(body));
+  }
+  openWriter(key: string) {
+    const parts: Buffer[] = [];
+    return {
+      write: async (chunk: string) => void parts.push(Buffer.from(chunk)),
+      close: async () => void this.objects.set(key, Buffer.concat(parts)),
+    };
+  }
+  async remove(key: string): Promise<void> {
+    this.objects.delete(key);
+  }
+  async move(from: string, to: string): Promise<void> {
+    const b = this.objects.get(from);
+    if (!b) throw new Error(`NoSuchKey: ${from}`);
+    this.objects.set(to, b);
+    this.objects.delete(from);
+  }
+  text(key: string): string | undefined {
+    return this.objects.get(key)?.toString('utf8');
+  }
+}
+
+export class MemoryLedger implements FileLedger {
+  files = new Map<string, FileSummary>();
+  async get(key: string, etag: string) {
+    return this.files.get(`${key}|${etag}`);
+  }
+  async put(s: FileSummary) {
+    this.files.set(`${s.key}|${s.etag}`, s);
+  }
+}

@@ -1,0 +1,146 @@
+import { DateTime, IANAZone } from 'luxon';
+
+/**
+ * Calendar and time-zone arithmetic (design principle 4). Luxon does the zone rules; offsets are cached per
+ * zone and hour because ingest converts millions of timestamps and most share a handful of hours.
+ */
+
+export interface ParsedInstant {
+  /** Epoch milliseconds. */
+  epochMs: number;
+  /** True when the text carried only a calendar date. */
+  dateOnly: boolean;
+  /** For date-only values: the calendar date as written (YYYY-MM-DD). */
+  date?: string;
+}
+
+const HOUR = 3_600_000;
+const localToUtcOffset = new Map<string, number>();
+const utcToLocalOffset = new Map<string, number>();
+
+export function isValidZone(zone: string): boolean {
+  return IANAZone.isValidZone(zone);
+}
+
+function daysInMonth(y: number, m: number): number {
+  return new Date(Date.UTC(y, m, 0)).getUTCDate();
+}
+
+function validYmd(y: number, m: number, d: number): boolean {
+  return y >= 1900 && y <= 2200 && m >= 1 && m <= 12 && d >= 1 && d <= daysInMonth(y, m);
+}
+
+/** Offset (minutes east of UTC) in `zone` at the UTC instant. */
+export function offsetAt(zone: string, epochMs: number): number {
+  const hourKey = `${zone}|${Math.floor(epochMs / HOUR)}`;
+  let off = utcToLocalOffset.get(hourKey);
+  if (off === undefined) {
+    off = DateTime.fromMillis(epochMs, { zone }).offset;
+    utcToLocalOffset.set(hourKey, off);
+  }
+  return off;
+}
+
+/** UTC epoch ms of a wall-clock time in `zone`, or undefined when the time does not exist (DST gap). */
+function wallToEpoch(zone: string, y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): number | undefined {
+  const key = `${zone}|${y}-${mo}-${d}T${h}`;
+  let off = localToUtcOffset.get(key);
+  if (off === undefined) {
+    const dt = DateTime.fromObject({ year: y, month: mo, day: d, hour: h, minute: 0 }, { zone });
+    if (!dt.isValid || dt.hour !== h) return undefined;
+    off = dt.offset;
+    localToUtcOffset.set(key, off);
+  }
+  return Date.UTC(y, mo - 1, d, h, mi, s, ms) - off * 60_000;
+}
+
+const DATE_ONLY = /^(\d{4})(?:-(\d{2})-(\d{2})|(\d{2})(\d{2})|\/(\d{1,2})\/(\d{1,2}))$/;
+const DATE_TIME =
+  /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/;
+
+/**
+ * Parses an order timestamp: a date (YYYY-MM-DD, YYYYMMDD, YYYY/M/D) or a date-time with or without an offset.
+ * Without an offset the wall-clock time is read in `zone`.
+ */
+export function parseTimestamp(text: string, zone: string): ParsedInstant | { error: string } {
+  const t = text.trim();
+  let m = DATE_ONLY.exec(t);
+  if (m) {
+    const y = Number(m[1]);
+    const mo = Number(m[2] ?? m[4] ?? m[6]);
+    const d = Number(m[3] ?? m[5] ?? m[7]);
+    if (!validYmd(y, mo, d)) return { error: 'not a calendar date' };
+    const date = ymd(y, mo, d);
+    const epochMs = wallToEpoch(zone, y, mo, d, 0, 0, 0, 0) ?? Date.UTC(y, mo - 1, d);
+    return { epochMs, dateOnly: true, date };
+  }
+  m = DATE_TIME.exec(t);
+  if (!m) return { error: 'expected a date (YYYY-MM-DD, YYYYMMDD) or a date-time' };
+  const y = Number(m[1]);
+  const mo = Number(m[2]);
+  const d = Number(m[3]);
+  const h = Number(m[4]);
+  const mi = Number(m[5]);
+  const s = Number(m[6] ?? 0);
+  const ms = Number((m[7] ?? '0').padEnd(3, '0').slice(0, 3));
+  if (!validYmd(y, mo, d)) return { error: 'not a calendar date' };
+  if (h > 23 || mi > 59 || s > 59) return { error: 'not a time of day' };
+  const tz = m[8];
+  if (tz) {
+    let off = 0;
+    if (tz !== 'Z') {
+      const sign = tz.startsWith('-') ? -1 : 1;
+      const digits = tz.slice(1).replace(':', '');
+      off = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || 0));
+      if (Math.abs(off) > 14 * 60) return { error: 'offset out of range' };
+    }
+    return { epochMs: Date.UTC(y, mo - 1, d, h, mi, s, ms) - off * 60_000, dateOnly: false };
+  }
+  const epochMs = wallToEpoch(zone, y, mo, d, h, mi, s, ms);
+  if (epochMs === undefined) return { error: `time does not exist in ${zone} (daylight-saving gap)` };
+  return { epochMs, dateOnly: false };
+}
+
+export function ymd(y: number, m: number, d: number): string {
+  return `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+}
+
+/** Calendar date (YYYY-MM-DD) of the instant in `zone`. */
+export function localDate(epochMs: number, zone: string): string {
+  const off = offsetAt(zone, epochMs);
+  return new Date(epochMs + off * 60_000).toISOString().slice(0, 10);
+}
+
+/** Instant at which the calendar date ends in `zone` (last millisecond of the day). */
+export function endOfLocalDay(date: string, zone: string): number {
+  return DateTime.fromISO(date, { zone }).endOf('day').toMillis();
+}
+
+export function addDays(date: string, days: number): string {
+  const t = Date.parse(`${date}T00:00:00Z`) + days * 86_400_000;
+  return new Date(t).toISOString().slice(0, 10);
+}
+
+export function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+}
+
+/** Last calendar day of the month `months` after the month of `date` (YYYY-MM-DD). */
+export function endOfMonthPlus(month: string, months: number): string {
+  const y = Number(month.slice(0, 4));
+  const mo = Number(month.slice(5, 7));
+  const total = y * 12 + (mo - 1) + months;
+  const ny = Math.floor(total / 12);
+  const nm = (total % 12) + 1;
+  return ymd(ny, nm, daysInMonth(ny, nm));
+}
+
+export function isIsoDate(text: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  return !!m && validYmd(Number(m[1]), Number(m[2]), Number(m[3]));
+}
+
+/** Today's calendar date in `zone`. */
+export function today(zone: string, now = Date.now()): string {
+  return localDate(now, zone);
+}

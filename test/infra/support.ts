@@ -1,0 +1,118 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { App, Stack, type AppProps, type CfnElement } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import type { IConstruct } from 'constructs';
+import { createMomentsApp } from '../../infra/moments-app.ts';
+import type { MomentsStack } from '../../infra/moments-stack.ts';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The feature flags and settings from cdk.json, so tests synthesize what `npm run synth` does. */
+export function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(join(repoRoot, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
+  return cdkJson.context ?? {};
+}
+
+/**
+ * App props for tests. `bundle: false` sets `aws:cdk:bundling-stacks` to no stack, the switch the
+ * CDK CLI itself uses for `cdk synth -e OtherStack`: every construct is the real one, NodejsFunction
+ * still resolves its entry and lock file, only the esbuild run is skipped (the asset gets a
+ * placeholder hash). The app mode is forced to in-memory so that policy-validation findings
+ * (cdk-nag) make `app.synth()` throw with the full report.
+ */
+export function testAppProps(opts: { bundle: boolean; context?: Record<string, unknown> }): AppProps {
+  return {
+    context: {
+      ...cdkJsonContext(),
+      '@aws-cdk/core:appMode': 'inmemory',
+      'aws:cdk:bundling-stacks': opts.bundle ? ['**'] : [],
+      ...opts.context,
+    },
+  };
+}
+
+export interface SynthedMoments {
+  app: App;
+  stack: MomentsStack;
+  assembly: CloudAssembly;
+  template: Template;
+  /** Logical ID of a construct's CloudFormation resource (its default child). */
+  id(construct: IConstruct): string;
+}
+
+/** Synthesizes the real app (with cdk-nag registered) without bundling the handlers. */
+export function synthMoments(): SynthedMoments {
+  const { app, stack } = createMomentsApp(testAppProps({ bundle: false }));
+  const assembly = app.synth();
+  const template = Template.fromStack(stack);
+  return {
+    app,
+    stack,
+    assembly,
+    template,
+    id: (construct) => logicalId(construct),
+  };
+}
+
+export function logicalId(construct: IConstruct): string {
+  const cfn = (construct.node.defaultChild ?? construct) as CfnElement;
+  return Stack.of(construct).getLogicalId(cfn);
+}
+
+export interface ValidationReport {
+  pluginReports: Array<{
+    summary?: { pluginName?: string; status?: string };
+    violations?: Array<{ ruleName: string; severity?: string; violatingResources?: Array<{ constructPath?: string }> }>;
+  }>;
+}
+
+/** The policy-validation report CDK writes into the cloud assembly (cdk-nag 3 findings live here). */
+export function readValidationReport(assembly: CloudAssembly): ValidationReport {
+  const file = readdirSync(assembly.directory).find((f) => /(^|-)validation-report\.json$/.test(f));
+  if (file === undefined) throw new Error(`no validation report in ${assembly.directory}`);
+  return JSON.parse(readFileSync(join(assembly.directory, file), 'utf8')) as ValidationReport;
+}
+
+/**
+ * Renders an IAM resource of a synthesized template as a readable string:
+ * `{Fn::Join: ['', [{Fn::GetAtt: [B, 'Arn']}, '/incoming/*']]}` becomes `B.Arn/incoming/*`.
+ */
+export function renderArn(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value !== null && typeof value === 'object') {
+    const obj = value as Record<string, unknown>;
+    const getAtt = obj['Fn::GetAtt'];
+    if (Array.isArray(getAtt)) return `${String(getAtt[0])}.${String(getAtt[1])}`;
+    if (typeof obj['Ref'] === 'string') return `Ref:${obj['Ref']}`;
+    const join = obj['Fn::Join'];
+    if (Array.isArray(join)) {
+      const [sep, parts] = join as [string, unknown[]];
+      return parts.map(renderArn).join(sep);
+    }
+  }
+  return JSON.stringify(value);
+}
+
+export interface PolicyStatementJson {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
+
+/** All statements of the inline policies attached to a role (by the role's logical ID). */
+export function roleStatements(template: Template, roleLogicalId: string): PolicyStatementJson[] {
+  const policies = template.findResources('AWS::IAM::Policy');
+  const out: PolicyStatementJson[] = [];
+  for (const policy of Object.values(policies)) {
+    const props = policy['Properties'] as { Roles?: unknown[]; PolicyDocument: { Statement: PolicyStatementJson[] } };
+    const attached = (props.Roles ?? []).some((r) => renderArn(r) === `Ref:${roleLogicalId}`);
+    if (attached) out.push(...props.PolicyDocument.Statement);
+  }
+  return out;
+}
+
+export const asArray = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
