@@ -33,6 +33,34 @@ interface DynaliteOptions {
 }
 type DynaliteFactory = (opts: DynaliteOptions) => Server;
 
+interface LevelDb {
+  open(): Promise<void>;
+  close(): Promise<void>;
+}
+type LevelCtor = new (path: string, opts?: { valueEncoding?: string }) => LevelDb;
+
+/**
+ * dynalite opens LevelDB lazily and throws (uncaught, crashing the process) when the first request finds the
+ * database locked by another process. Open it once ourselves first to turn that into a clear error.
+ */
+async function preflightLevelDb(dir: string): Promise<void> {
+  const requireFromDynalite = createRequire(require.resolve('dynalite'));
+  const { Level } = requireFromDynalite('level') as { Level: LevelCtor };
+  const db = new Level(dir, { valueEncoding: 'json' });
+  try {
+    await db.open();
+  } catch (err) {
+    const code = (err as { cause?: { code?: unknown } }).cause?.code;
+    throw new Error(
+      code === 'LEVEL_LOCKED'
+        ? `local DynamoDB store ${dir} is locked: another moments process is using this home (MOMENTS_HOME)`
+        : `cannot open local DynamoDB store ${dir}: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
+  }
+  await db.close();
+}
+
 interface S3rverOptions {
   address: string;
   port: number;
@@ -239,6 +267,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
 
   try {
     // DynamoDB: dynalite on LevelDB; tables ACTIVE at once.
+    await preflightLevelDb(dynamoDir);
     const dynalite = require('dynalite') as DynaliteFactory;
     const dynaliteServer = dynalite({ path: dynamoDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
     const dynamoPort = await listenLoopback(dynaliteServer);

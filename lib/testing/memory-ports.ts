@@ -16,10 +16,18 @@ export class MemoryCustomerStore implements CustomerStore {
   beforeOp: (op: string) => void | Promise<void> = () => {};
   /** When true, store nothing (benchmarks). */
   discard = false;
+  /** Random scheduling delays inside operations, so concurrent callers interleave as they would over a network. */
+  jitter = false;
+
+  private async yieldRandomly(max = 4): Promise<void> {
+    if (!this.jitter) return;
+    for (let i = Math.floor(Math.random() * max); i > 0; i--) await new Promise((r) => setImmediate(r));
+  }
 
   async putOrder(o: OrderRecord): Promise<PutOutcome> {
     await this.beforeOp('putOrder');
     if (this.discard) return 'written';
+    await this.yieldRandomly();
     let m = this.orders.get(o.customerId);
     if (!m) this.orders.set(o.customerId, (m = new Map()));
     const cur = m.get(o.key);
@@ -31,13 +39,16 @@ export class MemoryCustomerStore implements CustomerStore {
 
   async loadCustomer(id: string) {
     await this.beforeOp('loadCustomer');
+    await this.yieldRandomly();
     const s = this.states.get(id);
-    await Promise.resolve(); // let other tasks interleave between the state read and the order read
+    await this.yieldRandomly(); // other tasks may write between the state read and the order read
     return { rev: s?.rev ?? 0, ...(s ? { state: structuredClone(s.state) } : {}), orders: [...(this.orders.get(id)?.values() ?? [])] };
   }
 
   async saveState(state: CustomerState, expectedRev: number): Promise<boolean> {
     await this.beforeOp('saveState');
+    // A slow state write is what lets another writer's newer state land first.
+    await this.yieldRandomly(40);
     const cur = this.states.get(state.customerId);
     if ((cur?.rev ?? 0) !== expectedRev) return false;
     this.states.set(state.customerId, { rev: expectedRev + 1, state: structuredClone(state) });
@@ -47,12 +58,14 @@ export class MemoryCustomerStore implements CustomerStore {
 
   async loadProfile(id: string) {
     await this.beforeOp('loadProfile');
+    await this.yieldRandomly();
     const p = this.profiles.get(id);
     return { rev: p?.rev ?? 0, ...(p ? { profile: structuredClone(p.profile) } : {}) };
   }
 
   async saveProfile(profile: MemberProfile, expectedRev: number): Promise<boolean> {
     await this.beforeOp('saveProfile');
+    await this.yieldRandomly();
     const cur = this.profiles.get(profile.customerId);
     if ((cur?.rev ?? 0) !== expectedRev) return false;
     this.profiles.set(profile.customerId, { rev: expectedRev + 1, profile: structuredClone(profile) });

@@ -43,9 +43,16 @@ export interface SynthedMoments {
   id(construct: IConstruct): string;
 }
 
-/** Synthesizes the real app (with cdk-nag registered) without bundling the handlers. */
+/**
+ * Synthesizes the real app (with cdk-nag registered) without bundling the handlers. Validation
+ * findings do not throw here (as under the CDK CLI, which sets the same context key): they are
+ * written to the validation report, which a test asserts to be empty, so a nag finding fails that
+ * one test with the list of findings and the other assertions still run.
+ */
 export function synthMoments(): SynthedMoments {
-  const { app, stack } = createMomentsApp(testAppProps({ bundle: false }));
+  const { app, stack } = createMomentsApp(
+    testAppProps({ bundle: false, context: { '@aws-cdk/core:failSynthOnValidationErrors': false } }),
+  );
   const assembly = app.synth();
   const template = Template.fromStack(stack);
   return {
@@ -64,9 +71,19 @@ export function logicalId(construct: IConstruct): string {
 
 export interface ValidationReport {
   pluginReports: Array<{
-    summary?: { pluginName?: string; status?: string };
-    violations?: Array<{ ruleName: string; severity?: string; violatingResources?: Array<{ constructPath?: string }> }>;
+    pluginName: string;
+    conclusion: string;
+    violations?: Array<{ ruleName: string; severity?: string; violatingConstructs?: Array<{ constructPath?: string }> }>;
   }>;
+}
+
+/** Every finding of the report as `severity rule path`, for readable assertion failures. */
+export function reportFindings(report: ValidationReport): string[] {
+  return report.pluginReports.flatMap((p) =>
+    (p.violations ?? []).flatMap((v) =>
+      (v.violatingConstructs ?? [{}]).map((c) => `${v.severity ?? '?'} ${v.ruleName} ${c.constructPath ?? '?'}`),
+    ),
+  );
 }
 
 /** The policy-validation report CDK writes into the cloud assembly (cdk-nag 3 findings live here). */

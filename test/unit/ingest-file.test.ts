@@ -1,0 +1,133 @@
+import iconv from 'iconv-lite';
+import { describe, expect, it } from 'vitest';
+import { defaultConfig, parseConfig, type MomentsConfig } from '../../lib/config/schema.ts';
+import { ingestObject } from '../../lib/ingest/ingest-file.ts';
+import { profileValues } from '../../lib/members/profile.ts';
+import { MemoryCustomerStore, MemoryLedger, MemoryObjectStore } from '../../lib/testing/memory-ports.ts';
+
+function world(config: MomentsConfig = defaultConfig) {
+  const objects = new MemoryObjectStore();
+  const customers = new MemoryCustomerStore();
+  const ledger = new MemoryLedger();
+  let n = 0;
+  const ingest = async (key: string, body: string | Buffer) => {
+    await objects.put(key, body);
+    return ingestObject({ key, etag: `e${++n}`, lastModifiedMs: 0 }, { objects, customers, ledger, config, asOf: '2026-06-30' });
+  };
+  return { objects, customers, ledger, ingest };
+}
+
+describe('ingestObject: orders', () => {
+  it('applies good rows, reports bad ones with line, column, value and reason, neutralising formulas', async () => {
+    const w = world();
+    const s = await w.ingest(
+      'incoming/orders/orders-2026-03-05.csv',
+      'order_id,customer_id,ordered_at,amount,status\n' +
+        'A1,0007,2026-03-05 10:00,100.00,paid\n' +
+        'A2,=HYPERLINK("http://x"),2026-03-05,5.00,paid\n' +
+        'A3,0008,2026-03-05,1..2,paid\n' +
+        'A4,0008,2026-03-05,12.00,paid,extra\n' +
+        'Total,,,117.00,\n',
+    );
+    expect(s).toMatchObject({ rows: 5, applied: 1, rejected: 4, customers: 1, report: 'rejected/orders-2026-03-05.csv.errors.csv' });
+    const report = w.objects.text('rejected/orders-2026-03-05.csv.errors.csv')!;
+    expect(report.startsWith('\uFEFFline,column,value,reason')).toBe(true);
+    expect(report).toContain(`3,customer_id,"'=HYPERLINK(""http://x"")",customer id has characters an id cannot have`);
+    expect(report).toContain('4,amount,1..2,not a decimal amount');
+    expect(report).toContain('5,,"A4,0008,2026-03-05,12.00,paid,extra",6 fields but the header has 5');
+    expect(report).toContain('6,customer_id,,missing customer id');
+    expect(w.customers.states.get('0007')?.state.totalSpend).toBe('100.00');
+    expect(w.customers.states.has('0008')).toBe(false);
+  });
+
+  it('reads GBK files with Chinese headers and Chinese status values', async () => {
+    const w = world();
+    const csv = '订单号,会员号,下单时间,实付金额,币种,订单状态,门店编号,渠道,地区\r\n' + 'D1,000123,2026-03-05 10:00:00,"1,299.00",CNY,已支付,S001,门店,"华南, 广州"\r\n';
+    const s = await w.ingest('incoming/orders/订单导出_20260305.csv', iconv.encode(csv, 'gbk'));
+    expect(s).toMatchObject({ rows: 1, applied: 1, rejected: 0, encoding: 'gb18030' });
+    expect(w.customers.states.get('000123')?.state).toMatchObject({ totalSpend: '1299.00', region: '华南, 广州', homeStoreId: 'S001' });
+  });
+
+  it('maps other headers through the configuration', async () => {
+    const w = world(parseConfig({ columns: { orders: { Beleg: 'order_id', Kunde: 'customer_id', Datum: 'ordered_at', Betrag: 'amount' } } }));
+    const s = await w.ingest('incoming/orders/x.csv', 'Beleg;Kunde;Datum;Betrag;Notiz\n1;K1;2026-03-05;10.00;hi\n');
+    expect(s).toMatchObject({ applied: 1, ignoredColumns: ['Notiz'] });
+  });
+
+  it('quarantines a file without a recognisable header and changes nothing', async () => {
+    const w = world();
+    const s = await w.ingest('incoming/orders/no-header.csv', 'A1,0007,2026-03-05,100.00\n');
+    expect(s).toMatchObject({ status: 'quarantined', quarantine: 'quarantine/no-header.csv' });
+    expect(w.objects.objects.has('incoming/orders/no-header.csv')).toBe(false);
+    expect(w.objects.text('quarantine/no-header.csv')).toBe('A1,0007,2026-03-05,100.00\n');
+    expect(w.objects.text('quarantine/no-header.csv.reason.txt')).toContain('missing order_id');
+    expect(w.customers.orders.size).toBe(0);
+  });
+
+  it('quarantines empty and binary uploads', async () => {
+    const w = world();
+    expect(await w.ingest('incoming/orders/empty.csv', '')).toMatchObject({ status: 'quarantined', reason: 'empty file' });
+    expect(await w.ingest('incoming/orders/pic.csv', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0x0d]))).toMatchObject({
+      status: 'quarantined',
+    });
+  });
+
+  it('a later version replaces an earlier one whatever the arrival order; cancelled orders are void', async () => {
+    const w = world();
+    await w.ingest('incoming/orders/orders-2026-03-06.csv', 'order_id,customer_id,ordered_at,amount,status\nA1,C1,2026-03-05,100,cancelled\n');
+    await w.ingest('incoming/orders/orders-2026-03-05.csv', 'order_id,customer_id,ordered_at,amount,status\nA1,C1,2026-03-05,100,paid\n');
+    expect(w.customers.states.get('C1')?.state).toMatchObject({ orderCount: 0, cancelledCount: 1, totalSpend: '0.00' });
+  });
+
+  it('a refund in a later file without the original id reduces spend and points but not orders', async () => {
+    const w = world();
+    await w.ingest('incoming/orders/orders-2026-03-05.csv', 'order_id,customer_id,ordered_at,amount\nA1,C1,2026-03-05,100\nA2,C1,2026-03-09,50\n');
+    await w.ingest('incoming/orders/orders-2026-03-20.csv', 'order_id,customer_id,ordered_at,amount,status\n,C1,2026-03-20,30,退货\n');
+    expect(w.customers.states.get('C1')?.state).toMatchObject({ orderCount: 2, purchaseDays: 2, totalSpend: '120.00', pointsBalance: 120 });
+  });
+
+  it('an identical duplicate row counts once', async () => {
+    const w = world();
+    const s = await w.ingest('incoming/orders/o.csv', 'order_id,customer_id,ordered_at,amount\nA1,C1,2026-03-05,100\nA1,C1,2026-03-05,100\n');
+    expect(s).toMatchObject({ applied: 2, unchanged: 1 });
+    expect(w.customers.states.get('C1')?.state.orderCount).toBe(1);
+  });
+
+  it('a re-upload with no rejects removes the stale report', async () => {
+    const w = world();
+    await w.ingest('incoming/orders/o.csv', 'order_id,customer_id,ordered_at,amount\nA1,,2026-03-05,100\n');
+    expect(w.objects.objects.has('rejected/o.csv.errors.csv')).toBe(true);
+    await w.ingest('incoming/orders/o.csv', 'order_id,customer_id,ordered_at,amount\nA1,C1,2026-03-05,100\n');
+    expect(w.objects.objects.has('rejected/o.csv.errors.csv')).toBe(false);
+  });
+});
+
+describe('ingestObject: members', () => {
+  it('normalises phones to E.164, keeps consent with its time, and rejects single bad values', async () => {
+    const w = world();
+    const s = await w.ingest(
+      'incoming/members/members-2026-03-05.csv',
+      '会员号,姓名,手机号,邮箱,生日,语言,时区,短信订阅,邮件订阅\n' +
+        '0001,张三,138-1234-5678,ZS@Example.com,1990-05-01,zh-CN,,1,0\n' +
+        '0002,Li Si,12345,foo@,1990-02-30,en,Mars/Base,Y,maybe\n' +
+        ',nobody,13812345678,,,,,,\n',
+    );
+    expect(s).toMatchObject({ rows: 3, applied: 2, rejected: 1, rejectedFields: 5, customers: 2 });
+    const a = profileValues(w.customers.profiles.get('0001')?.profile);
+    expect(a).toMatchObject({ name: '张三', phone: '+8613812345678', email: 'zs@example.com', birthday: '1990-05-01', locale: 'zh-CN' });
+    expect(a.smsConsent).toMatchObject({ optIn: true, at: new Date(Date.parse('2026-03-05T23:59:59.999+08:00')).toISOString() });
+    expect(a.emailConsent?.optIn).toBe(false);
+    const b = profileValues(w.customers.profiles.get('0002')?.profile);
+    expect(b).toMatchObject({ name: 'Li Si', phone: null, email: null, locale: 'en', smsConsent: { optIn: true } });
+    expect(b.emailConsent).toBeNull();
+    const report = w.objects.text('rejected/members-2026-03-05.csv.errors.csv')!;
+    for (const col of ['phone', 'email', 'birthday', 'time_zone', 'email_opt_in']) expect(report).toContain(`3,${col},`);
+  });
+
+  it('an older member export arriving late does not undo a newer opt-out', async () => {
+    const w = world();
+    await w.ingest('incoming/members/members-2026-03-06.csv', 'customer_id,sms_opt_in\n0001,0\n');
+    await w.ingest('incoming/members/members-2026-03-05.csv', 'customer_id,sms_opt_in\n0001,1\n');
+    expect(profileValues(w.customers.profiles.get('0001')?.profile).smsConsent?.optIn).toBe(false);
+  });
+});
