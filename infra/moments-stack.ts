@@ -93,8 +93,9 @@ export class MomentsStack extends Stack {
     bindBucket(this.ingest, this.bucket, 'BUCKET_NAME', {
       read: [`${PREFIXES.incoming}*`],
       write: [`${PREFIXES.rejected}*`, `${PREFIXES.quarantine}*`],
-      // Quarantine moves the file: copy to quarantine/, then delete from incoming/.
-      delete: [`${PREFIXES.incoming}*`],
+      // Quarantine moves the file: copy to quarantine/, then delete from incoming/. A clean re-upload
+      // deletes the stale reject report of the earlier upload of the same name.
+      delete: [`${PREFIXES.incoming}*`, `${PREFIXES.rejected}*`],
     });
     // The prefix-scoped object ARNs above are the least privilege S3 can express; cdk-nag flags
     // every `/*` wildcard, so each one is acknowledged individually (a new prefix fails the synth).

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -5,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import type { z } from 'zod';
 
 /**
@@ -100,6 +101,7 @@ export class MomentsFunction<S extends EnvSchema> extends NodejsFunction {
     logGroup.grantWrite(role);
 
     const environment = checkedEnvironment(id, props.environment);
+    assertLocalEsbuild();
 
     super(scope, id, {
       entry: props.entry,
@@ -133,7 +135,7 @@ export class MomentsFunction<S extends EnvSchema> extends NodejsFunction {
         // Bundle the AWS SDK instead of using the runtime's copy: the handler then runs the exact
         // SDK versions in package-lock.json (lib-storage, util-dynamodb and the clients together).
         bundleAwsSDK: true,
-        // Never fall back to Docker: synth must work offline with the esbuild in node_modules.
+        // Local esbuild only (checked above); Docker bundling is never wanted here.
         forceDockerBundling: false,
       },
     });
@@ -180,6 +182,21 @@ export class MomentsFunction<S extends EnvSchema> extends NodejsFunction {
       (issue) => `environment does not match its schema: ${issue.path.join('.') || '(root)'}: ${issue.message}`,
     );
   }
+}
+
+let esbuildChecked = false;
+/**
+ * NodejsFunction silently falls back to bundling in Docker (pulling an image) when it cannot find
+ * esbuild locally; synth must stay offline, so fail fast with an actionable message instead.
+ */
+function assertLocalEsbuild(): void {
+  if (esbuildChecked) return;
+  try {
+    createRequire(import.meta.url).resolve('esbuild');
+  } catch {
+    throw new Error('esbuild is not installed locally (run `npm ci`); refusing to fall back to Docker bundling');
+  }
+  esbuildChecked = true;
 }
 
 function assertNotReserved(id: string, key: string): void {

@@ -199,10 +199,10 @@ describe('ingest permissions (least privilege)', () => {
     }
   });
 
-  it('grants exactly GetObject/DeleteObject on incoming/* and PutObject on rejected/* and quarantine/*', () => {
+  it('grants GetObject on incoming/*, DeleteObject on incoming/* and rejected/*, PutObject on rejected/* and quarantine/*', () => {
     expect(Object.fromEntries(s3Grants)).toEqual({
       's3:GetObject': [obj('incoming/*')],
-      's3:DeleteObject': [obj('incoming/*')],
+      's3:DeleteObject': [obj('incoming/*'), obj('rejected/*')],
       's3:PutObject': [obj('quarantine/*'), obj('rejected/*')],
       's3:AbortMultipartUpload': [obj('quarantine/*'), obj('rejected/*')],
     });
