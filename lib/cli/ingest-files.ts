@@ -2,7 +2,7 @@ import { createReadStream, openSync, readSync, closeSync, statSync } from 'node:
 import { basename } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { FileSummary } from '../ingest/ports.ts';
-import type { LocalRuntime } from './local-runtime.ts';
+import type { Runtime } from './runtime.ts';
 
 /** Orders or members: the file name says so (member/会员), else the header does (phone or email, no order id). */
 export function guessKind(path: string): 'orders' | 'members' {
@@ -19,31 +19,30 @@ export function guessKind(path: string): 'orders' | 'members' {
 
 /**
  * Uploads each file under incoming/<kind>/ and lets the bucket trigger do the work, as on AWS; then reads the
- * file's ledger entry for the summary.
+ * file's ledger entry for the summary (polling on AWS, where the trigger runs elsewhere).
  */
 export async function ingestFiles(
-  rt: LocalRuntime,
+  rt: Pick<Runtime, 'adapters' | 'bucket' | 'settle' | 'errorFor'>,
   files: string[],
-  opts: { kind?: 'orders' | 'members' } = {},
+  opts: { kind?: 'orders' | 'members'; timeoutMs?: number } = {},
 ): Promise<FileSummary[]> {
   const out: FileSummary[] = [];
   for (const path of files) {
     const kind = opts.kind ?? guessKind(path);
     const key = `incoming/${kind}/${basename(path)}`;
     const put = await rt.adapters.s3.send(
-      new PutObjectCommand({
-        Bucket: rt.stack.bucket,
-        Key: key,
-        Body: createReadStream(path),
-        ContentLength: statSync(path).size,
-      }),
+      new PutObjectCommand({ Bucket: rt.bucket, Key: key, Body: createReadStream(path), ContentLength: statSync(path).size }),
     );
-    await rt.stack.idle();
+    await rt.settle();
     const etag = (put.ETag ?? '').replace(/"/g, '');
-    const summary = await rt.adapters.customers.get(key, etag);
-    if (!summary) {
-      const err = rt.stack.errors.find((e) => e.key === key);
-      throw new Error(`${basename(path)}: ingest failed: ${err ? String((err.error as Error)?.message ?? err.error) : 'no result recorded'}`);
+    const deadline = Date.now() + (opts.timeoutMs ?? 15 * 60_000);
+    let summary = await rt.adapters.customers.get(key, etag);
+    while (!summary) {
+      const err = rt.errorFor(key);
+      if (err) throw new Error(`${basename(path)}: ingest failed: ${err}`);
+      if (Date.now() > deadline) throw new Error(`${basename(path)}: no ingest result after ${Math.round((opts.timeoutMs ?? 900_000) / 1000)} s`);
+      await new Promise((r) => setTimeout(r, 1000));
+      summary = await rt.adapters.customers.get(key, etag);
     }
     out.push(summary);
   }

@@ -6,8 +6,13 @@ import { createIngestHandler } from '../../functions/ingest/handler.ts';
 import { ingestEnvSchema } from '../../functions/ingest/env.ts';
 
 export interface LocalRuntime {
+  target: 'local';
   stack: LocalStack;
   adapters: Adapters;
+  bucket: string;
+  settle(): Promise<void>;
+  errorFor(key: string): string | undefined;
+  where(key: string): string;
   close(): Promise<void>;
 }
 
@@ -17,7 +22,7 @@ export function momentsHome(): string {
 
 /**
  * Starts the embedded stack under MOMENTS_HOME and wires the real handlers to its triggers, exactly as S3
- * notifications wire them on AWS. The handlers read their env from process.env, so it is set here first.
+ * notifications wire them on AWS.
  */
 export async function openLocal(opts: { asOf?: string } = {}): Promise<LocalRuntime> {
   const stack = await startLocalStack({ home: momentsHome() });
@@ -36,8 +41,16 @@ export async function openLocal(opts: { asOf?: string } = {}): Promise<LocalRunt
     S3_FORCE_PATH_STYLE: 'true',
   });
   return {
+    target: 'local',
     stack,
     adapters,
+    bucket: stack.bucket,
+    settle: () => stack.idle(),
+    errorFor: (key) => {
+      const e = stack.errors.find((x) => x.key === key);
+      return e ? String((e.error as Error)?.message ?? e.error) : undefined;
+    },
+    where: (key) => `${stack.home}/s3/${stack.bucket}/${key}`,
     async close() {
       await stack.idle();
       adapters.s3.destroy();

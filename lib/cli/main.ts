@@ -1,11 +1,12 @@
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, statSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { configSchema } from '../config/schema.ts';
 import { formatConfigErrors } from '../config/errors.ts';
 import { formatMinor } from '../money.ts';
 import { customerExportRow } from './export-fields.ts';
 import { ingestFiles } from './ingest-files.ts';
-import { openLocal, momentsHome } from './local-runtime.ts';
+import { openLocal } from './local-runtime.ts';
+import { openRuntime } from './runtime.ts';
 import { ingestProgress } from '../ingest/progress.ts';
 import { runDemo } from './demo.ts';
 
@@ -17,8 +18,7 @@ const asOfOption = new Option('--as-of <date>', 'compute state as of this brand-
 });
 
 function targetCheck(target: string | undefined) {
-  if (target && target !== 'local')
-    throw new UsageError(`--target ${target}: only the local embedded stack is wired in this version (see README, "Deploy")`);
+  if (target && target !== 'local' && target !== 'aws') throw new UsageError(`--target must be local or aws, not "${target}"`);
 }
 
 export function buildCli(): Command {
@@ -39,12 +39,12 @@ export function buildCli(): Command {
       targetCheck(program.opts()['target']);
       for (const f of files) {
         try {
-          readFileSync(f, { flag: 'r' }).length;
+          if (!statSync(f).isFile()) throw new Error();
         } catch {
-          throw new UsageError(`cannot read ${f}`);
+          throw new UsageError(`cannot read ${f}: no such file`);
         }
       }
-      const rt = await openLocal(o.asOf ? { asOf: o.asOf } : {});
+      const rt = await openRuntime(program.opts()['target'], o.asOf ? { asOf: o.asOf } : {});
       const tty = process.stderr.isTTY && !o.json;
       const onProgress = (p: { file: string; rows: number }) => {
         if (tty) process.stderr.write(`\r  ${p.file}: ${p.rows.toLocaleString()} rows read…`);
@@ -53,19 +53,24 @@ export function buildCli(): Command {
       let failed = false;
       try {
         for (const f of files) {
+          const started = new Date().toISOString();
           const [s] = await ingestFiles(rt, [f], o.kind ? { kind: o.kind } : {});
           if (tty) process.stderr.write('\r\x1b[K');
           if (!s) continue;
           if (s.status === 'quarantined') failed = true;
-          if (o.json) console.log(JSON.stringify(s));
+          // The ledger answers for a file whose exact content was ingested before: say so instead of re-counting.
+          const earlier = s.processedAt < started;
+          if (o.json) console.log(JSON.stringify(earlier ? { ...s, alreadyIngested: true } : s));
+          else if (earlier)
+            console.log(`${s.file}: identical content already ingested at ${s.processedAt}: ${s.rows} rows, ${s.applied} applied, ${s.rejected} rejected; nothing to do`);
           else if (s.status === 'quarantined')
-            console.log(`${s.file}: QUARANTINED (${s.reason}); moved to ${s.quarantine}, nothing applied`);
+            console.log(`${s.file}: QUARANTINED (${s.reason}); moved to ${rt.where(s.quarantine ?? '')}, nothing applied`);
           else
             console.log(
               `${s.file}: ${s.rows} rows, ${s.applied} applied (${s.unchanged} already known), ${s.rejected} rejected` +
                 (s.rejectedFields ? `, ${s.rejectedFields} values rejected` : '') +
                 `, ${s.customers} customers` +
-                (s.report ? `; report: ${momentsHome()}/s3/${rt.stack.bucket}/${s.report}` : ''),
+                (s.report ? `; report: ${rt.where(s.report)}` : ''),
             );
         }
       } finally {
@@ -82,7 +87,7 @@ export function buildCli(): Command {
     .option('-o, --out <file>', 'write to a file instead of stdout')
     .action(async (o: { out?: string }) => {
       targetCheck(program.opts()['target']);
-      const rt = await openLocal();
+      const rt = await openRuntime(program.opts()['target']);
       const out = o.out ? createWriteStream(o.out) : process.stdout;
       let n = 0;
       try {
@@ -103,7 +108,7 @@ export function buildCli(): Command {
     .argument('<id>', 'customer id (leading zeros matter)')
     .action(async (id: string) => {
       targetCheck(program.opts()['target']);
-      const rt = await openLocal();
+      const rt = await openRuntime(program.opts()['target']);
       try {
         const { state, orders } = await rt.adapters.customers.loadCustomer(id);
         const { profile } = await rt.adapters.customers.loadProfile(id);
