@@ -2,6 +2,8 @@
 // Runs the TypeScript CLI through tsx's loader, so `npx moments` works straight after `npm ci`.
 import { register } from 'tsx/esm/api';
 
+// The SDK warns on Node 20; Lambda runs nodejs22.x, and the CLI's users need not see it on every command.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 register();
 const { main } = await import('../lib/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

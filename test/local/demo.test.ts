@@ -1,0 +1,26 @@
+import { spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempHome } from '../support/local-home.ts';
+
+const root = resolve(import.meta.dirname, '../..');
+const t = tempHome();
+afterAll(() => t.cleanup());
+
+describe('npm start (the demo), small', () => {
+  it('generates, ingests and reports, including the GBK file, rejects and the quarantined upload', () => {
+    const r = spawnSync(process.execPath, [join(root, 'bin/moments.js'), 'demo', '--customers', '300', '--months', '3'], {
+      env: { ...process.env, MOMENTS_HOME: t.home },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/orders: +\d+ files, \d+ rows, \d+ applied .*, [1-9]\d* rejected/);
+    expect(r.stdout).toContain('gb18030');
+    expect(r.stdout).toMatch(/members: 3\d\d rows/);
+    expect(r.stdout).toContain('quarantined: orders-');
+    expect(r.stdout).toContain('Where to look');
+    // The handler's own JSON logs stay out of the CLI's output.
+    expect(r.stdout).not.toContain('"level"');
+  });
+});
