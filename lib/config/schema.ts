@@ -44,11 +44,109 @@ export const columnMappingSchema = z.strictObject({
   members: z.record(z.string(), z.enum(MEMBER_COLUMNS)).default({}),
 });
 
+const money = z
+  .union([z.string(), z.number()])
+  .transform((v) => String(v))
+  .refine((v) => /^\d+(\.\d+)?$/.test(v), { message: 'expected an amount such as "3000.00"' });
+
+const metricCondition = z.strictObject({
+  gt: z.number().optional(),
+  gte: z.number().optional(),
+  lt: z.number().optional(),
+  lte: z.number().optional(),
+  eq: z.number().optional(),
+});
+
+export const METRICS = [
+  'orderCount',
+  'purchaseDays',
+  'daysSinceLastOrder',
+  'daysSinceFirstOrder',
+  'purchaseDaysLast90',
+  'purchaseDaysLast180',
+  'purchaseDaysLast365',
+  'netSpendLast365',
+  'typicalIntervalDays',
+  'recencyRatio',
+  'lastGapDays',
+  'pAlive',
+] as const;
+export type MetricName = (typeof METRICS)[number];
+
+export const stageRuleSchema = z.strictObject({
+  id: z.string().min(1).optional().describe('Name shown as the reason a customer is in a stage; defaults to the stage and position.'),
+  stage: z.string().min(1),
+  when: z
+    .partialRecord(z.enum(METRICS), metricCondition)
+    .default({})
+    .describe('All conditions must hold; a metric a customer does not have yet (e.g. pAlive before a model fit) fails.'),
+});
+
+export const DEFAULT_STAGE_RULES: z.input<typeof stageRuleSchema>[] = [
+  { id: 'no-orders', stage: 'prospect', when: { orderCount: { lte: 0 } } },
+  { id: 'gone-a-year', stage: 'lapsed', when: { daysSinceLastOrder: { gte: 365 } } },
+  { id: 'back-after-a-year', stage: 'reactivated', when: { lastGapDays: { gte: 365 }, daysSinceLastOrder: { lt: 90 } } },
+  { id: 'overdue', stage: 'declining', when: { recencyRatio: { gte: 2.5 }, daysSinceLastOrder: { gte: 60 } } },
+  { id: 'likely-gone', stage: 'declining', when: { pAlive: { lt: 0.3 } } },
+  { id: 'single-purchase', stage: 'exploration', when: { purchaseDays: { lte: 1 } } },
+  { id: 'growing', stage: 'formation', when: { purchaseDaysLast365: { lt: 4 } } },
+  { id: 'regular', stage: 'stable', when: {} },
+];
+
+export const tiersSchema = z.strictObject({
+  qualification: z
+    .discriminatedUnion('type', [
+      z.strictObject({ type: z.literal('rolling'), months: z.number().int().min(1).max(60) }),
+      z.strictObject({ type: z.literal('calendarYear') }),
+    ])
+    .default({ type: 'rolling', months: 12 })
+    .describe('Net spend window a tier is earned over.'),
+  ladder: z
+    .array(z.strictObject({ name: z.string().min(1), minSpend: money }))
+    .min(1)
+    .default([
+      { name: 'member', minSpend: '0' },
+      { name: 'silver', minSpend: '3000' },
+      { name: 'gold', minSpend: '8000' },
+      { name: 'black', minSpend: '20000' },
+    ])
+    .describe('Tiers from lowest to highest with the net spend (brand currency) that earns each.'),
+  review: z
+    .discriminatedUnion('type', [
+      z.strictObject({ type: z.literal('anniversary') }),
+      z.strictObject({ type: z.literal('fixed'), monthDay: z.string().regex(/^\d{2}-\d{2}$/, { message: 'expected MM-DD' }) }),
+    ])
+    .default({ type: 'anniversary' })
+    .describe('When a tier is reviewed: a year after it was reached, or a fixed day each year.'),
+  graceDays: z.number().int().min(0).max(366).default(30).describe('Days after a failed review before the downgrade.'),
+});
+
+export const nightlySchema = z.strictObject({
+  localTime: z.string().regex(/^\d{2}:\d{2}$/, { message: 'expected HH:MM' }).default('02:30').describe('Brand-local time the nightly runs.'),
+  shards: z.number().int().min(1).max(256).default(16).describe('Segments the nightly splits the base into.'),
+  expiringSoonDays: z.number().int().min(1).max(365).default(30).describe('Points expiring within this many days count as expiring soon.'),
+});
+
+export const valueSegmentsSchema = z.strictObject({
+  diamond: z.number().min(0).max(1).default(0.02),
+  core: z.number().min(0).max(1).default(0.18),
+  potential: z.number().min(0).max(1).default(0.3),
+});
+
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),
   brand: brandSchema.default(brandSchema.parse({})),
   stores: z.array(storeSchema).default([]),
   points: pointsSchema.default(pointsSchema.parse({})),
+  tiers: tiersSchema.default(tiersSchema.parse({})),
+  lifecycle: z
+    .strictObject({ rules: z.array(stageRuleSchema).min(1).default(DEFAULT_STAGE_RULES.map((r) => stageRuleSchema.parse(r))) })
+    .default({ rules: DEFAULT_STAGE_RULES.map((r) => stageRuleSchema.parse(r)) })
+    .describe('Ordered rules; the first whose conditions all hold gives the stage.'),
+  valueSegments: valueSegmentsSchema
+    .default(valueSegmentsSchema.parse({}))
+    .describe('Value pyramid shares by rank of trailing 365-day net spend; the rest is "base".'),
+  nightly: nightlySchema.default(nightlySchema.parse({})),
   columns: columnMappingSchema
     .default(columnMappingSchema.parse({}))
     .describe('Extra header spellings mapped to canonical columns, e.g. {"orders": {"Beleg-Nr": "order_id"}}.'),

@@ -33,6 +33,10 @@ export interface CustomerState {
   region: string | null;
   /** Distinct local purchase days, ascending (kept for intervals and the nightly model). */
   purchaseDates: string[];
+  /** Net spend by local day (minor units, brand currency): rolling windows slide over it. */
+  spendByDay: Record<string, number>;
+  /** Earliest order dated after asOf, if any: state must be recomputed from orders when that day comes. */
+  nextOrderDate: string | null;
 }
 
 function mostFrequent(values: { v: string; at: number }[]): string | null {
@@ -76,6 +80,7 @@ export function computeCustomerState(
   const refunds = orders.filter((o) => o.kind === 'refund');
 
   const spendByMonth: Record<string, number> = {};
+  const spendByDay: Record<string, number> = {};
   const other: Record<string, number> = {};
   let total = 0;
   const add = (o: OrderRecord, sign: 1 | -1) => {
@@ -86,6 +91,7 @@ export function computeCustomerState(
     total += sign * o.amountMinor;
     const m = o.localDate.slice(0, 7);
     spendByMonth[m] = (spendByMonth[m] ?? 0) + sign * o.amountMinor;
+    spendByDay[o.localDate] = (spendByDay[o.localDate] ?? 0) + sign * o.amountMinor;
   };
   for (const o of paid) add(o, 1);
   for (const r of refunds) add(r, -1);
@@ -125,5 +131,7 @@ export function computeCustomerState(
     homeStoreId,
     region: mostFrequent(regions),
     purchaseDates: days,
+    spendByDay: Object.fromEntries(Object.entries(spendByDay).sort((a, b) => (a[0] < b[0] ? -1 : 1))),
+    nextOrderDate: allOrders.reduce<string | null>((m, o) => (o.localDate > asOf && (m === null || o.localDate < m) ? o.localDate : m), null),
   };
 }

@@ -1,0 +1,194 @@
+import type { MomentsConfig } from '../config/schema.ts';
+import { pAliveThresholdTime, rfmFromPurchaseDates } from '../model/bgnbd.ts';
+import type { OrderRecord } from '../orders/order.ts';
+import { computeCustomerState, type CustomerState } from '../state/customer-state.ts';
+import { addDays } from '../time.ts';
+import { evaluateStage } from './lifecycle.ts';
+import { computeMetrics, purchaseDaysIn, spendIn, type ActiveModel } from './metrics.ts';
+import { advanceTier, qualificationChangeDates, qualifyingSpend, type TierState } from './tiers.ts';
+
+export interface StageEntry {
+  stage: string;
+  since: string;
+  rule: string;
+}
+
+/** One customer's contribution to the brand health figures on a night (rolling-year window). */
+export interface HealthContribution {
+  active: boolean;
+  returning: boolean;
+  store: string | null;
+  region: string | null;
+  /** Trailing 365-day net spend in minor units (value pyramid), 0 when inactive. */
+  trailingSpendMinor: number;
+}
+
+/** Everything the nightly keeps up to date on a customer, beside the order-derived state. */
+export interface DerivedState {
+  asOf: string;
+  stage: string;
+  stageSince: string;
+  stageRule: string;
+  stageHistory: StageEntry[];
+  tier: TierState | null;
+  pointsExpiringSoon: number;
+  /** Next date the state can change by time alone; the due index is keyed on it. */
+  nextDue: string | null;
+}
+
+const FAR = '9999-12-31';
+
+function pointsExpiringSoon(state: CustomerState, date: string, config: MomentsConfig): number {
+  const until = addDays(date, config.nightly.expiringSoonDays);
+  return state.pointsLots.filter((l) => l.expiresOn >= date && l.expiresOn <= until).reduce((s, l) => s + l.remaining, 0);
+}
+
+/** Metric thresholds used by the rules, per metric. */
+function thresholds(config: MomentsConfig, metric: string): number[] {
+  const out: number[] = [];
+  for (const r of config.lifecycle.rules) {
+    const c = (r.when as Record<string, Record<string, number | undefined>>)[metric];
+    if (c) for (const v of Object.values(c)) if (typeof v === 'number') out.push(v);
+  }
+  return out;
+}
+
+/**
+ * Every date after `date` on which something can change by time alone: a threshold of a days-since metric,
+ * a purchase day leaving a window, a points lot entering the expiring-soon window or expiring, a tier review
+ * or downgrade, the qualification window sliding, pAlive crossing a rule's threshold, a future-dated order.
+ * Over-including is harmless (an evaluation that changes nothing); missing one would not be.
+ */
+export function changeDates(state: CustomerState, derived: DerivedState, date: string, config: MomentsConfig, model?: ActiveModel): string[] {
+  const c: string[] = [];
+  const days = state.purchaseDates;
+  const first = days[0];
+  const last = days[days.length - 1];
+  const push = (d: string) => {
+    if (d > date) c.push(d);
+  };
+  if (last) {
+    for (const v of thresholds(config, 'daysSinceLastOrder')) {
+      push(addDays(last, Math.ceil(v)));
+      push(addDays(last, Math.floor(v) + 1));
+    }
+    const gaps = days.slice(1).map((d, i) => (Date.parse(d) - Date.parse(days[i]!)) / 86_400_000);
+    if (gaps.length) {
+      const s = [...gaps].sort((a, b) => a - b);
+      const m = s.length >> 1;
+      const typical = s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+      for (const v of thresholds(config, 'recencyRatio')) {
+        push(addDays(last, Math.ceil(v * typical)));
+        push(addDays(last, Math.floor(v * typical) + 1));
+      }
+    }
+    // Windows: 90/180/365-day purchase-day and spend metrics, and the rolling-year health window.
+    for (const d of days) for (const n of [90, 180, 365]) push(addDays(d, n));
+  }
+  if (first) {
+    for (const v of thresholds(config, 'daysSinceFirstOrder')) {
+      push(addDays(first, Math.ceil(v)));
+      push(addDays(first, Math.floor(v) + 1));
+    }
+    push(addDays(first, 365)); // becomes a "customer before the window" for the returning ratio
+  }
+  for (const d of Object.keys(state.spendByDay)) push(addDays(d, 365));
+  for (const d of qualificationChangeDates(state.spendByDay, config)) {
+    push(d);
+    push(addDays(d, 1));
+  }
+  for (const l of state.pointsLots) {
+    if (l.remaining <= 0) continue;
+    push(addDays(l.expiresOn, -config.nightly.expiringSoonDays));
+    push(addDays(l.expiresOn, 1));
+  }
+  if (derived.tier) {
+    push(derived.tier.reviewOn);
+    if (derived.tier.downgradeOn) push(derived.tier.downgradeOn);
+  }
+  if (state.nextOrderDate) push(state.nextOrderDate);
+  if (model && first && days.length > 1) {
+    const obs = rfmFromPurchaseDates(days, date, model.unitDays);
+    for (const p of thresholds(config, 'pAlive')) {
+      const T = obs && pAliveThresholdTime(model.params, obs, p);
+      if (T !== undefined && T !== null && Number.isFinite(T)) {
+        const d = Math.ceil(T * model.unitDays);
+        push(addDays(first, Math.max(0, d - 1)));
+        push(addDays(first, d));
+        push(addDays(first, d + 1));
+      }
+    }
+  }
+  return c;
+}
+
+/** One evaluation at `date` of everything derived from the order state and the previous evaluation. */
+export function advanceDerived(
+  prev: DerivedState | undefined,
+  state: CustomerState,
+  date: string,
+  config: MomentsConfig,
+  model?: ActiveModel,
+): DerivedState {
+  const metrics = computeMetrics(state, date, model);
+  const { stage, rule } = evaluateStage(metrics, config);
+  const history = prev?.stageHistory ?? [];
+  const changed = !prev || prev.stage !== stage;
+  const stageHistory = changed ? [...history, { stage, since: date, rule }] : history;
+  const tier = state.orderCount > 0 || prev?.tier ? advanceTier(prev?.tier ?? undefined, qualifyingSpend(state.spendByDay, date, config), date, config) : null;
+  const next: DerivedState = {
+    asOf: date,
+    stage,
+    stageSince: changed ? date : prev!.stageSince,
+    stageRule: changed ? rule : prev!.stageRule,
+    stageHistory,
+    tier,
+    pointsExpiringSoon: pointsExpiringSoon(state, date, config),
+    nextDue: null,
+  };
+  const dates = changeDates(state, next, date, config, model);
+  next.nextDue = dates.length ? dates.reduce((m, d) => (d < m ? d : m), FAR) : null;
+  return next;
+}
+
+export function healthContribution(state: CustomerState, date: string): HealthContribution {
+  const active = purchaseDaysIn(state.purchaseDates, date, 365) > 0;
+  const first = state.purchaseDates[0];
+  const returning = active && ((!!first && first <= addDays(date, -365)) || purchaseDaysIn(state.purchaseDates, date, 365) >= 2);
+  return {
+    active,
+    returning,
+    store: state.homeStoreId,
+    region: state.region,
+    trailingSpendMinor: active ? spendIn(state.spendByDay, date, 365) : 0,
+  };
+}
+
+/**
+ * The state and derived state at `asOf`, evaluated event by event from the first order: at each order date and
+ * at each date the previous evaluation said something could change. Ingest calls this with the orders it just
+ * read, so late-arriving orders rewrite the history they belong to.
+ */
+export function deriveFromOrders(
+  customerId: string,
+  orders: readonly OrderRecord[],
+  config: MomentsConfig,
+  asOf: string,
+  model?: ActiveModel,
+): { state: CustomerState; derived: DerivedState } {
+  const orderDates = [...new Set(orders.map((o) => o.localDate))].filter((d) => d <= asOf).sort();
+  let derived: DerivedState | undefined;
+  let i = 0;
+  let d = orderDates[0];
+  while (d !== undefined && d <= asOf) {
+    const s = computeCustomerState(customerId, orders, config, d);
+    derived = advanceDerived(derived, s, d, config, model);
+    while (i < orderDates.length && orderDates[i]! <= d) i++;
+    const nextOrder = orderDates[i];
+    const nextDue = derived.nextDue ?? undefined;
+    d = nextOrder && (!nextDue || nextOrder < nextDue) ? nextOrder : nextDue;
+  }
+  const state = computeCustomerState(customerId, orders, config, asOf);
+  if (!derived) derived = advanceDerived(undefined, state, asOf, config, model);
+  return { state, derived };
+}
