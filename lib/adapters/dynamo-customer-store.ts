@@ -7,7 +7,9 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import type { CustomerStore, FileLedger, FileSummary, PutOutcome } from '../ingest/ports.ts';
+import type { CustomerExtras, CustomerRecord, CustomerStore, FileLedger, FileSummary, PutOutcome } from '../ingest/ports.ts';
+import type { DerivedState } from '../derive/derive.ts';
+import { shardOf } from '../nightly/shard.ts';
 import type { MemberProfile } from '../members/profile.ts';
 import type { OrderRecord } from '../orders/order.ts';
 import type { CustomerState } from '../state/customer-state.ts';
@@ -24,6 +26,16 @@ export const PROFILE_SK = '#PROFILE';
 export const STATE_SK = '#STATE';
 
 export const customerPk = (id: string) => `C#${id}`;
+
+function recordOf(item: Record<string, AttributeValue>): CustomerRecord {
+  const id = item.customerId?.S ?? (item.pk?.S ?? '').slice(2);
+  const rec: CustomerRecord = { customerId: id, rev: Number(item.rev?.N ?? 0) };
+  if (item.s?.S) rec.state = JSON.parse(item.s.S) as CustomerState;
+  if (item.d?.S) rec.derived = JSON.parse(item.d.S) as DerivedState;
+  if (item.h?.S) rec.health = JSON.parse(item.h.S) as CustomerRecord['health'];
+  rec.dueDate = item.dueSk?.S ? item.dueSk.S.slice(0, 10) : null;
+  return rec;
+}
 
 function isConditionFailure(e: unknown): boolean {
   return e instanceof ConditionalCheckFailedException || (e as { name?: string })?.name === 'ConditionalCheckFailedException';
@@ -63,9 +75,8 @@ export class DynamoCustomerStore implements CustomerStore, FileLedger {
     }
   }
 
-  async loadCustomer(customerId: string) {
-    let rev = 0;
-    let state: CustomerState | undefined;
+  async loadCustomer(customerId: string): Promise<CustomerRecord & { orders: OrderRecord[] }> {
+    let rec: CustomerRecord = { customerId, rev: 0 };
     const orders: OrderRecord[] = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
@@ -83,27 +94,83 @@ export class DynamoCustomerStore implements CustomerStore, FileLedger {
       for (const item of r.Items ?? []) {
         this.meter.itemsRead++;
         const sk = item.sk?.S;
-        if (sk === STATE_SK) {
-          rev = Number(item.rev?.N ?? 0);
-          state = JSON.parse(item.s?.S ?? 'null') as CustomerState;
-        } else if (sk?.startsWith('O#') && item.o?.S) orders.push(JSON.parse(item.o.S) as OrderRecord);
+        if (sk === STATE_SK) rec = recordOf(item);
+        else if (sk?.startsWith('O#') && item.o?.S) orders.push(JSON.parse(item.o.S) as OrderRecord);
       }
       start = r.LastEvaluatedKey;
     } while (start);
-    return { rev, ...(state ? { state } : {}), orders };
+    return { ...rec, orders };
   }
 
-  async saveState(state: CustomerState, expectedRev: number): Promise<boolean> {
-    return this.conditionalPut(
-      {
-        pk: { S: customerPk(state.customerId) },
-        sk: { S: STATE_SK },
-        rev: { N: String(expectedRev + 1) },
-        s: { S: JSON.stringify(state) },
-        customerId: { S: state.customerId },
-      },
-      expectedRev,
+  /** The state item alone (a nightly retry after a lost race). */
+  async loadState(customerId: string): Promise<CustomerRecord> {
+    const r = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: { pk: { S: customerPk(customerId) }, sk: { S: STATE_SK } },
+        ConsistentRead: true,
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
     );
+    this.meter.add('read', r.ConsumedCapacity);
+    if (r.Item) this.meter.itemsRead++;
+    return r.Item ? recordOf(r.Item) : { customerId, rev: 0 };
+  }
+
+  /** State items of one shard due on or before `date` (the due index). */
+  async *queryDue(shard: number, date: string): AsyncGenerator<CustomerRecord> {
+    yield* this.queryIndex('due', 'dueShard', `D#${shard}`, 'dueSk <= :hi', `${date}#\uffff`);
+  }
+
+  /** State items of one shard already counted for `night` (a resumed segment). */
+  async *queryNight(shard: number, night: string): AsyncGenerator<CustomerRecord> {
+    yield* this.queryIndex('night', 'nightShard', `N#${shard}`, 'begins_with(nightSk, :hi)', `${night}#`);
+  }
+
+  private async *queryIndex(index: string, pkName: string, pk: string, cond: string, hi: string): AsyncGenerator<CustomerRecord> {
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const r = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: index,
+          KeyConditionExpression: `${pkName} = :pk AND ${cond}`,
+          ExpressionAttributeValues: { ':pk': { S: pk }, ':hi': { S: hi } },
+          ExclusiveStartKey: start,
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      this.meter.add('read', r.ConsumedCapacity);
+      for (const item of r.Items ?? []) {
+        this.meter.itemsRead++;
+        yield recordOf(item);
+      }
+      start = r.LastEvaluatedKey;
+    } while (start);
+  }
+
+  async saveState(state: CustomerState, expectedRev: number, extras: CustomerExtras = {}): Promise<boolean> {
+    const id = state.customerId;
+    const shard = shardOf(id);
+    const item: Record<string, AttributeValue> = {
+      pk: { S: customerPk(id) },
+      sk: { S: STATE_SK },
+      rev: { N: String(expectedRev + 1) },
+      s: { S: JSON.stringify(state) },
+      customerId: { S: id },
+    };
+    if (extras.derived) item['d'] = { S: JSON.stringify(extras.derived) };
+    if (extras.health) {
+      item['h'] = { S: JSON.stringify(extras.health) };
+      item['nightShard'] = { S: `N#${shard}` };
+      item['nightSk'] = { S: `${extras.health.night}#${id}` };
+    }
+    // Sparse: only customers with something ahead of them are in the due index.
+    if (extras.dueDate) {
+      item['dueShard'] = { S: `D#${shard}` };
+      item['dueSk'] = { S: `${extras.dueDate}#${id}` };
+    }
+    return this.conditionalPut(item, expectedRev);
   }
 
   async loadProfile(customerId: string) {
@@ -154,6 +221,11 @@ export class DynamoCustomerStore implements CustomerStore, FileLedger {
 
   /** Every customer's stored state, page by page (export). */
   async *scanStates(): AsyncGenerator<CustomerState> {
+    for await (const r of this.scanCustomers()) if (r.state) yield r.state;
+  }
+
+  /** Every customer's state item: state, derived state and health mark (export, full recompute). */
+  async *scanCustomers(): AsyncGenerator<CustomerRecord> {
     let start: Record<string, AttributeValue> | undefined;
     do {
       const r = await this.client.send(
@@ -164,7 +236,7 @@ export class DynamoCustomerStore implements CustomerStore, FileLedger {
           ExclusiveStartKey: start,
         }),
       );
-      for (const item of r.Items ?? []) if (item.s?.S) yield JSON.parse(item.s.S) as CustomerState;
+      for (const item of r.Items ?? []) yield recordOf(item);
       start = r.LastEvaluatedKey;
     } while (start);
   }

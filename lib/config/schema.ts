@@ -123,7 +123,6 @@ export const tiersSchema = z.strictObject({
 
 export const nightlySchema = z.strictObject({
   localTime: z.string().regex(/^\d{2}:\d{2}$/, { message: 'expected HH:MM' }).default('02:30').describe('Brand-local time the nightly runs.'),
-  shards: z.number().int().min(1).max(256).default(16).describe('Segments the nightly splits the base into.'),
   expiringSoonDays: z.number().int().min(1).max(365).default(30).describe('Points expiring within this many days count as expiring soon.'),
 });
 

@@ -10,6 +10,7 @@ import { ingestProgress } from './progress.ts';
 import { ordersRowHandler } from './orders-rows.ts';
 import { membersRowHandler } from './members-rows.ts';
 import type { RowHandler } from './row-handler.ts';
+import type { ActiveModel } from '../derive/metrics.ts';
 
 export interface IngestDeps {
   objects: ObjectStore;
@@ -18,6 +19,8 @@ export interface IngestDeps {
   config: MomentsConfig;
   /** Brand-local date the derived state is computed for. */
   asOf: string;
+  /** The active BG/NBD model, when one has been fitted (pAlive in lifecycle rules). */
+  model?: ActiveModel;
   concurrency?: number;
   onProgress?: (p: { file: string; rows: number }) => void;
   now?: () => Date;
@@ -93,7 +96,7 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps): Promise
   const versionMs = defaultVersionMs(obj.key, obj.lastModifiedMs, deps.config.brand.timeZone);
   const handler: RowHandler =
     kind === 'orders'
-      ? ordersRowHandler(header.fields, deps.config, versionMs, deps.customers)
+      ? ordersRowHandler(header.fields, deps.config, versionMs, deps.customers, deps.model)
       : membersRowHandler(header.fields, deps.config, versionMs, deps.customers, name);
   if (handler.missing.length > 0)
     return quarantine(

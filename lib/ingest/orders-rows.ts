@@ -5,12 +5,14 @@ import { refreshCustomer } from '../state/refresh-customer.ts';
 import { mapHeader, pick } from './header-map.ts';
 import type { CustomerStore } from './ports.ts';
 import type { RowHandler } from './row-handler.ts';
+import type { ActiveModel } from '../derive/metrics.ts';
 
 export function ordersRowHandler(
   header: string[],
   config: MomentsConfig,
   defaultVersionMs: number,
   store: CustomerStore,
+  model?: ActiveModel,
 ): RowHandler {
   const map = mapHeader<OrderColumn>(header, ORDER_COLUMNS, ORDER_HEADER_ALIASES, config.columns.orders, REQUIRED_ORDER_COLUMNS);
   const storeZones = storeZoneMap(config);
@@ -34,7 +36,7 @@ export function ordersRowHandler(
     },
     touched: () => touched,
     async finish(customerId, wrote, asOf) {
-      await refreshCustomer(store, customerId, config, asOf, wrote);
+      await refreshCustomer(store, customerId, config, asOf, wrote, model);
     },
   };
 }

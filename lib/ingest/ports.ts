@@ -1,6 +1,29 @@
 import type { OrderRecord } from '../orders/order.ts';
 import type { CustomerState } from '../state/customer-state.ts';
 import type { MemberProfile } from '../members/profile.ts';
+import type { DerivedState, HealthContribution } from '../derive/derive.ts';
+
+/** What the last nightly counted for a customer in the brand health figures (see lib/nightly). */
+export interface HealthMark {
+  contrib: HealthContribution;
+  /** Night it was counted on, and what was counted before: a retried segment can redo its delta. */
+  night: string;
+  prev: HealthContribution | null;
+}
+
+/** Everything on the customer's state item besides the orders. */
+export interface CustomerExtras {
+  derived?: DerivedState;
+  health?: HealthMark;
+  /** Date the nightly must look at this customer (the due index); null when nothing can change by time alone. */
+  dueDate?: string | null;
+}
+
+export interface CustomerRecord extends CustomerExtras {
+  customerId: string;
+  rev: number;
+  state?: CustomerState;
+}
 
 /** Where uploads and reports live (S3). */
 export interface ObjectStore {
@@ -19,9 +42,9 @@ export interface CustomerStore {
   /** Stores the order version unless an equal or newer version is already stored (conditional write). */
   putOrder(order: OrderRecord): Promise<PutOutcome>;
   /** Consistent read of the state revision and every order version, state read first. */
-  loadCustomer(customerId: string): Promise<{ rev: number; state?: CustomerState; orders: OrderRecord[] }>;
+  loadCustomer(customerId: string): Promise<CustomerRecord & { orders: OrderRecord[] }>;
   /** Writes the state if the stored revision is still `expectedRev`; false when someone else wrote first. */
-  saveState(state: CustomerState, expectedRev: number): Promise<boolean>;
+  saveState(state: CustomerState, expectedRev: number, extras?: CustomerExtras): Promise<boolean>;
   loadProfile(customerId: string): Promise<{ rev: number; profile?: MemberProfile }>;
   saveProfile(profile: MemberProfile, expectedRev: number): Promise<boolean>;
 }

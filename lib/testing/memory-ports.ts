@@ -1,4 +1,5 @@
-import type { CustomerStore, FileLedger, FileSummary, ObjectStore, PutOutcome } from '../ingest/ports.ts';
+import type { CustomerExtras, CustomerRecord, CustomerStore, FileLedger, FileSummary, ObjectStore, PutOutcome } from '../ingest/ports.ts';
+import { shardOf } from '../nightly/shard.ts';
 import type { OrderRecord } from '../orders/order.ts';
 import type { CustomerState } from '../state/customer-state.ts';
 import type { MemberProfile } from '../members/profile.ts';
@@ -9,7 +10,8 @@ import type { MemberProfile } from '../members/profile.ts';
  */
 export class MemoryCustomerStore implements CustomerStore {
   orders = new Map<string, Map<string, OrderRecord>>();
-  states = new Map<string, { rev: number; state: CustomerState }>();
+  states = new Map<string, { rev: number; state: CustomerState } & CustomerExtras>();
+  itemsRead = 0;
   profiles = new Map<string, { rev: number; profile: MemberProfile }>();
   writes = 0;
   /** Called before every operation; throw from it to inject a crash. */
@@ -40,18 +42,42 @@ export class MemoryCustomerStore implements CustomerStore {
   async loadCustomer(id: string) {
     await this.beforeOp('loadCustomer');
     await this.yieldRandomly();
-    const s = this.states.get(id);
+    const rec = this.record(id);
     await this.yieldRandomly(); // other tasks may write between the state read and the order read
-    return { rev: s?.rev ?? 0, ...(s ? { state: structuredClone(s.state) } : {}), orders: [...(this.orders.get(id)?.values() ?? [])] };
+    return { ...rec, orders: [...(this.orders.get(id)?.values() ?? [])] };
   }
 
-  async saveState(state: CustomerState, expectedRev: number): Promise<boolean> {
+  private record(id: string): CustomerRecord {
+    const s = this.states.get(id);
+    if (!s) return { customerId: id, rev: 0 };
+    this.itemsRead++;
+    return structuredClone({ customerId: id, ...s, dueDate: s.dueDate ?? null });
+  }
+
+  async loadState(id: string): Promise<CustomerRecord> {
+    await this.beforeOp('loadState');
+    return this.record(id);
+  }
+
+  async *queryDue(shard: number, date: string): AsyncGenerator<CustomerRecord> {
+    await this.beforeOp('queryDue');
+    const ids = [...this.states].filter(([id, s]) => shardOf(id) === shard && s.dueDate && s.dueDate <= date).map(([id]) => id).sort();
+    for (const id of ids) yield this.record(id);
+  }
+
+  async *queryNight(shard: number, night: string): AsyncGenerator<CustomerRecord> {
+    await this.beforeOp('queryNight');
+    const ids = [...this.states].filter(([id, s]) => shardOf(id) === shard && s.health?.night === night).map(([id]) => id).sort();
+    for (const id of ids) yield this.record(id);
+  }
+
+  async saveState(state: CustomerState, expectedRev: number, extras: CustomerExtras = {}): Promise<boolean> {
     await this.beforeOp('saveState');
     // A slow state write is what lets another writer's newer state land first.
     await this.yieldRandomly(40);
     const cur = this.states.get(state.customerId);
     if ((cur?.rev ?? 0) !== expectedRev) return false;
-    this.states.set(state.customerId, { rev: expectedRev + 1, state: structuredClone(state) });
+    this.states.set(state.customerId, structuredClone({ rev: expectedRev + 1, state, ...extras }));
     this.writes++;
     return true;
   }
@@ -114,5 +140,48 @@ export class MemoryLedger implements FileLedger {
   }
   async put(s: FileSummary) {
     this.files.set(`${s.key}|${s.etag}`, s);
+  }
+}
+
+import type { NightlyLedger } from '../nightly/ports.ts';
+import type { HealthSnapshot, HealthTotals } from '../nightly/health.ts';
+import type { ActiveModel } from '../derive/metrics.ts';
+
+export class MemoryNightlyLedger implements NightlyLedger {
+  cursor: string | null = null;
+  shardTotals = new Map<string, { shard: number; totals: HealthTotals; processed: number }>();
+  snapshots = new Map<string, HealthSnapshot>();
+  model: ActiveModel | undefined;
+
+  async getCursor() {
+    return this.cursor;
+  }
+  async setCursor(night: string) {
+    this.cursor = night;
+  }
+  async getShardTotals(shard: number, night: string) {
+    return structuredClone(this.shardTotals.get(`${night}|${shard}`)?.totals);
+  }
+  async putShardTotals(shard: number, night: string, totals: HealthTotals, processed: number) {
+    this.shardTotals.set(`${night}|${shard}`, structuredClone({ shard, totals, processed }));
+  }
+  async listShardTotals(night: string) {
+    return [...this.shardTotals].filter(([k]) => k.startsWith(`${night}|`)).map(([, v]) => structuredClone(v));
+  }
+  async putSnapshot(s: HealthSnapshot) {
+    this.snapshots.set(s.night, structuredClone(s));
+  }
+  async getSnapshot(night?: string) {
+    const key = night ?? [...this.snapshots.keys()].sort().pop();
+    return key ? structuredClone(this.snapshots.get(key)) : undefined;
+  }
+  async listSnapshots() {
+    return [...this.snapshots.values()].sort((a, b) => (a.night < b.night ? -1 : 1));
+  }
+  async getModel() {
+    return this.model;
+  }
+  async putModel(m: ActiveModel) {
+    this.model = { params: m.params, unitDays: m.unitDays, version: m.version };
   }
 }

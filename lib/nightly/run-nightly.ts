@@ -1,0 +1,160 @@
+import type { MomentsConfig } from '../config/schema.ts';
+import { advanceDerived, deriveFromOrders, healthContribution, type DerivedState } from '../derive/derive.ts';
+import type { ActiveModel } from '../derive/metrics.ts';
+import type { CustomerRecord, HealthMark } from '../ingest/ports.ts';
+import { mapPool, Pool } from '../pool.ts';
+import { advanceState } from '../state/advance-state.ts';
+import type { CustomerState } from '../state/customer-state.ts';
+import { addDays } from '../time.ts';
+import { applyContribution, emptyTotals, mergeTotals, valueCutoffs, type HealthSnapshot, type HealthTotals } from './health.ts';
+import type { NightlyCustomers, NightlyLedger } from './ports.ts';
+import { SHARDS } from './shard.ts';
+
+export interface NightlyDeps {
+  customers: NightlyCustomers;
+  ledger: NightlyLedger;
+  config: MomentsConfig;
+  model?: ActiveModel;
+  concurrency?: number;
+}
+
+/** A due customer brought to `night`: from its stored state when no order is in between, else from its orders. */
+export async function advanceCustomer(
+  rec: CustomerRecord,
+  night: string,
+  deps: NightlyDeps,
+): Promise<{ rec: CustomerRecord; state: CustomerState; derived: DerivedState } | undefined> {
+  let state = rec.state;
+  let derived = rec.derived;
+  if (!state) return undefined;
+  if (!derived || (state.nextOrderDate && state.nextOrderDate <= night)) {
+    const full = await deps.customers.loadCustomer(rec.customerId);
+    const r = deriveFromOrders(rec.customerId, full.orders, deps.config, night, deps.model);
+    return { rec: full, ...r };
+  }
+  while (derived.nextDue && derived.nextDue <= night) {
+    const e = derived.nextDue;
+    state = advanceState(state, e);
+    derived = advanceDerived(derived, state, e, deps.config, deps.model);
+  }
+  return { rec, state: advanceState(state, night), derived };
+}
+
+export interface SegmentResult {
+  night: string;
+  shard: number;
+  done: boolean;
+  processed: number;
+}
+
+/**
+ * One segment of one night: every customer of the shard due on or before the night. Safe to stop at any point
+ * and run again: customers already counted for this night are found through the night index and their counted
+ * delta is taken again, instead of being recounted.
+ */
+export async function processSegment(
+  night: string,
+  prevNight: string | null,
+  shard: number,
+  deps: NightlyDeps,
+  budget: { maxCustomers?: number } = {},
+): Promise<SegmentResult> {
+  const totals: HealthTotals = (prevNight && (await deps.ledger.getShardTotals(shard, prevNight))) || emptyTotals();
+  const seen = new Set<string>();
+  for await (const rec of deps.customers.queryNight(shard, night)) {
+    if (!rec.health) continue;
+    seen.add(rec.customerId);
+    applyContribution(totals, rec.health.prev, -1);
+    applyContribution(totals, rec.health.contrib, 1);
+  }
+  let processed = 0;
+  let stopped = false;
+  const pool = new Pool(deps.concurrency ?? 8);
+  for await (const due of deps.customers.queryDue(shard, night)) {
+    if (seen.has(due.customerId)) continue;
+    if (budget.maxCustomers !== undefined && processed >= budget.maxCustomers) {
+      stopped = true;
+      break;
+    }
+    seen.add(due.customerId);
+    processed++;
+    await pool.run(async () => {
+      let rec: CustomerRecord = due;
+      for (let attempt = 1; ; attempt++) {
+        const r = await advanceCustomer(rec, night, deps);
+        if (!r) return;
+        const contrib = healthContribution(r.state, night);
+        const before = r.rec.health;
+        const prev = before?.night === night ? before.prev : (before?.contrib ?? null);
+        const health: HealthMark = { contrib, night, prev };
+        // Ingest may already be ahead of a catching-up nightly: come back on the ingest's date to count it then.
+        const ahead = r.state.asOf > night ? r.state.asOf : null;
+        const next = r.derived.nextDue;
+        const dueDate = ahead && (!next || ahead < next) ? ahead : next;
+        if (await deps.customers.saveState(r.state, r.rec.rev, { derived: r.derived, health, dueDate })) {
+          applyContribution(totals, prev, -1);
+          applyContribution(totals, contrib, 1);
+          return;
+        }
+        // Ingest wrote this customer meanwhile: take the new state item and redo.
+        if (attempt >= 20) throw new Error(`customer ${due.customerId}: state kept changing during the nightly`);
+        rec = await deps.customers.loadState(due.customerId);
+      }
+    });
+  }
+  await pool.drain();
+  if (stopped) return { night, shard, done: false, processed };
+  await deps.ledger.putShardTotals(shard, night, mergeTotals([totals]), seen.size);
+  return { night, shard, done: true, processed };
+}
+
+/** Merges the shard totals of a finished night into the brand snapshot and moves the cursor. */
+export async function finishNight(night: string, deps: NightlyDeps): Promise<HealthSnapshot> {
+  const parts = await deps.ledger.listShardTotals(night);
+  const missing = Array.from({ length: SHARDS }, (_, i) => i).filter((i) => !parts.some((p) => p.shard === i));
+  if (missing.length) throw new Error(`night ${night}: segments ${missing.join(', ')} have not finished`);
+  const totals = mergeTotals(parts.map((p) => p.totals));
+  const snapshot: HealthSnapshot = {
+    night,
+    totals,
+    cutoffs: valueCutoffs(totals.spend, deps.config.valueSegments),
+    returningRatio: totals.brand.active ? totals.brand.returning / totals.brand.active : null,
+    customersProcessed: parts.reduce((s, p) => s + p.processed, 0),
+  };
+  await deps.ledger.putSnapshot(snapshot);
+  await deps.ledger.setCursor(night);
+  return snapshot;
+}
+
+/** The nights to run to bring the base to `asOf`: every missed night in order, none already done. */
+export function nightsToRun(cursor: string | null, asOf: string): string[] {
+  if (cursor && asOf <= cursor) return [];
+  const out: string[] = [];
+  for (let d = cursor ? addDays(cursor, 1) : asOf; d <= asOf; d = addDays(d, 1)) out.push(d);
+  return out;
+}
+
+/** Runs (or catches up) the nightly locally: the same steps the state machine runs on AWS. */
+export async function runNightly(
+  asOf: string,
+  deps: NightlyDeps,
+  onNight?: (s: HealthSnapshot) => void,
+): Promise<HealthSnapshot[]> {
+  const cursor = await deps.ledger.getCursor();
+  const out: HealthSnapshot[] = [];
+  let prev = cursor;
+  for (const night of nightsToRun(cursor, asOf)) {
+    await mapPool(
+      Array.from({ length: SHARDS }, (_, i) => i),
+      4,
+      async (shard) => {
+        while (!(await processSegment(night, prev, shard, deps, { maxCustomers: 5_000 })).done);
+      },
+    );
+    const snap = await finishNight(night, deps);
+    onNight?.(snap);
+    out.push(snap);
+    prev = night;
+  }
+  return out;
+}
