@@ -11,6 +11,7 @@ export function createIngestHandler(env: IngestEnv) {
   const adapters = makeAdapters(env);
   return async (event: S3Event): Promise<FileSummary[]> => {
     const { config } = await adapters.config.load();
+    const model = await adapters.nightly.getModel();
     const asOf = env.MOMENTS_AS_OF ?? today(config.brand.timeZone);
     const results: FileSummary[] = [];
     for (const record of event.Records) {
@@ -18,7 +19,7 @@ export function createIngestHandler(env: IngestEnv) {
       const etag = (record.s3.object.eTag ?? record.s3.object.sequencer ?? 'unknown').replace(/"/g, '');
       const summary = await ingestObject(
         { key, etag, lastModifiedMs: Date.parse(record.eventTime) },
-        { objects: adapters.objects, customers: adapters.customers, ledger: adapters.customers, config, asOf },
+        { objects: adapters.objects, customers: adapters.customers, ledger: adapters.customers, config, asOf, ...(model ? { model } : {}) },
       );
       if (env.LOG_LEVEL !== 'silent' && env.LOG_LEVEL !== 'error' && env.LOG_LEVEL !== 'warn')
         console.log(JSON.stringify({ level: 'INFO', message: 'ingested', ...summary }));

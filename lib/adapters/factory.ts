@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoConfigStore } from './config-store.ts';
 import { DynamoCustomerStore } from './dynamo-customer-store.ts';
+import { DynamoNightlyLedger } from './dynamo-nightly-ledger.ts';
 import { S3ObjectStore } from './s3-object-store.ts';
 
 /** The env every function shares; each function's zod schema extends this shape. */
@@ -20,6 +21,7 @@ export interface Adapters {
   objects: S3ObjectStore;
   customers: DynamoCustomerStore;
   config: DynamoConfigStore;
+  nightly: DynamoNightlyLedger;
 }
 
 /** The one place validated env turns into SDK clients and adapters. Endpoints are set only for the local stack. */
@@ -48,5 +50,20 @@ export function makeAdapters(env: AdapterEnv): Adapters {
     objects: new S3ObjectStore({ client: s3, bucketName: env.BUCKET_NAME }),
     customers: new DynamoCustomerStore({ client: dynamodb, tableName: env.TABLE_NAME }),
     config: new DynamoConfigStore({ client: dynamodb, tableName: env.TABLE_NAME }),
+    nightly: new DynamoNightlyLedger({ client: dynamodb, tableName: env.TABLE_NAME }),
+  };
+}
+
+/** Table-only adapters (the nightly functions touch no bucket). */
+export function makeTableAdapters(env: { TABLE_NAME: string; AWS_REGION: string; DYNAMODB_ENDPOINT?: string | undefined }) {
+  const dynamodb = new DynamoDBClient({
+    region: env.AWS_REGION,
+    ...(env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } } : {}),
+  });
+  return {
+    dynamodb,
+    customers: new DynamoCustomerStore({ client: dynamodb, tableName: env.TABLE_NAME }),
+    config: new DynamoConfigStore({ client: dynamodb, tableName: env.TABLE_NAME }),
+    nightly: new DynamoNightlyLedger({ client: dynamodb, tableName: env.TABLE_NAME }),
   };
 }

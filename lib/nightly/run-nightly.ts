@@ -134,6 +134,24 @@ export function nightsToRun(cursor: string | null, asOf: string): string[] {
   return out;
 }
 
+export interface NightPlan {
+  nights: { night: string; prevNight: string | null; shards: number[] }[];
+}
+
+/** What the state machine iterates: each missed night in order, each with every shard. */
+export async function planNights(asOf: string, ledger: NightlyLedger): Promise<NightPlan> {
+  const cursor = await ledger.getCursor();
+  let prev = cursor;
+  const shards = Array.from({ length: SHARDS }, (_, i) => i);
+  return {
+    nights: nightsToRun(cursor, asOf).map((night) => {
+      const n = { night, prevNight: prev, shards };
+      prev = night;
+      return n;
+    }),
+  };
+}
+
 /** Runs (or catches up) the nightly locally: the same steps the state machine runs on AWS. */
 export async function runNightly(
   asOf: string,

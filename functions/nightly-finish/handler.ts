@@ -1,0 +1,13 @@
+import { z } from 'zod';
+import { finishNight } from '../../lib/nightly/run-nightly.ts';
+import { nightlyWiring } from '../nightly/wiring.ts';
+
+const input = z.object({ night: z.string().regex(/^\d{4}-\d{2}-\d{2}$/) });
+
+/** Closes a night once every shard is done: brand snapshot, then the cursor. */
+export const handler = async (event: unknown) => {
+  const w = nightlyWiring();
+  const { night } = input.parse(event);
+  const s = await finishNight(night, await w.deps());
+  return { night: s.night, active: s.totals.brand.active, returningRatio: s.returningRatio, customersProcessed: s.customersProcessed };
+};
