@@ -116,13 +116,45 @@ export function endOfLocalDay(date: string, zone: string): number {
   return DateTime.fromISO(date, { zone }).endOf('day').toMillis();
 }
 
+// Calendar dates as day numbers, cached both ways: the nightly's date arithmetic runs millions of times.
+const dayNumbers = new Map<string, number>();
+const dayStrings = new Map<number, string>();
+
+/** Days since 1970-01-01 of a YYYY-MM-DD date. */
+export function dayNumber(date: string): number {
+  let n = dayNumbers.get(date);
+  if (n === undefined) {
+    n = Math.round(Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10))) / 86_400_000);
+    if (dayNumbers.size > 200_000) dayNumbers.clear();
+    dayNumbers.set(date, n);
+  }
+  return n;
+}
+
+export function dateOfDayNumber(n: number): string {
+  let s = dayStrings.get(n);
+  if (s === undefined) {
+    s = new Date(n * 86_400_000).toISOString().slice(0, 10);
+    if (dayStrings.size > 200_000) dayStrings.clear();
+    dayStrings.set(n, s);
+  }
+  return s;
+}
+
 export function addDays(date: string, days: number): string {
-  const t = Date.parse(`${date}T00:00:00Z`) + days * 86_400_000;
-  return new Date(t).toISOString().slice(0, 10);
+  return dateOfDayNumber(dayNumber(date) + days);
 }
 
 export function daysBetween(from: string, to: string): number {
-  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+  return dayNumber(to) - dayNumber(from);
+}
+
+/** Same day `months` later, clamped to the month's last day (Jan 31 + 1 month = Feb 28/29). */
+export function addMonths(date: string, months: number): string {
+  const total = Number(date.slice(0, 4)) * 12 + Number(date.slice(5, 7)) - 1 + months;
+  const y = Math.floor(total / 12);
+  const m = (total % 12) + 1;
+  return ymd(y, m, Math.min(Number(date.slice(8, 10)), daysInMonth(y, m)));
 }
 
 /** Last calendar day of the month `months` after the month of `date` (YYYY-MM-DD). */

@@ -9,6 +9,9 @@ import { openLocal } from './local-runtime.ts';
 import { openRuntime } from './runtime.ts';
 import { ingestProgress } from '../ingest/progress.ts';
 import { runDemo } from './demo.ts';
+import { runNightly } from '../nightly/run-nightly.ts';
+import { fitOnBase } from '../model/fit-base.ts';
+import { addDays, today } from '../time.ts';
 
 class UsageError extends Error {}
 
@@ -91,8 +94,11 @@ export function buildCli(): Command {
       const out = o.out ? createWriteStream(o.out) : process.stdout;
       let n = 0;
       try {
-        for await (const s of rt.adapters.customers.scanStates()) {
-          if (!out.write(JSON.stringify(customerExportRow(s)) + '\n')) await new Promise<void>((r) => out.once('drain', () => r()));
+        const snapshot = await rt.adapters.nightly.getSnapshot();
+        const ctx = { model: await rt.adapters.nightly.getModel(), cutoffs: snapshot?.cutoffs, asOf: await rt.adapters.nightly.getCursor() };
+        for await (const rec of rt.adapters.customers.scanCustomers()) {
+          if (!rec.state) continue;
+          if (!out.write(JSON.stringify(customerExportRow(rec, ctx)) + '\n')) await new Promise<void>((r) => out.once('drain', () => r()));
           n++;
         }
       } finally {
@@ -133,6 +139,81 @@ export function buildCli(): Command {
             ...(o.pointsRedeemed ? { pointsRedeemed: o.pointsRedeemed } : {}),
           }));
         console.log(JSON.stringify({ state: state ?? null, profile: profile ?? null, orders: shown }, null, 2));
+      } finally {
+        await rt.close();
+      }
+    });
+
+  program
+    .command('nightly')
+    .description('bring tiers, stages, points expiry and health snapshots up to a date (catches up missed nights)')
+    .addOption(asOfOption)
+    .option('--json', 'one JSON object per night')
+    .action(async (o: { asOf?: string; json?: boolean }) => {
+      targetCheck(program.opts()['target']);
+      const rt = await openRuntime(program.opts()['target']);
+      try {
+        const { config } = await rt.adapters.config.load();
+        const asOf = o.asOf ?? addDays(today(config.brand.timeZone), -1);
+        const model = await rt.adapters.nightly.getModel();
+        const deps = { customers: rt.adapters.customers, ledger: rt.adapters.nightly, config, ...(model ? { model } : {}) };
+        const done = await runNightly(asOf, deps, (s) => {
+          if (o.json) console.log(JSON.stringify({ night: s.night, customersProcessed: s.customersProcessed, active: s.totals.brand.active, returningRatio: s.returningRatio }));
+          else
+            console.log(
+              `${s.night}: ${s.customersProcessed} customers due, ${s.totals.brand.active} active in the rolling year, returning ratio ${s.returningRatio === null ? '-' : (100 * s.returningRatio).toFixed(1) + '%'}`,
+            );
+        });
+        if (done.length === 0 && !o.json) console.log(`nothing to do: nights up to ${(await rt.adapters.nightly.getCursor()) ?? asOf} are closed`);
+      } finally {
+        await rt.close();
+      }
+    });
+
+  const model = program.command('model').description('the BG/NBD purchase model behind pAlive');
+  model
+    .command('fit')
+    .description('fit BG/NBD by maximum likelihood on the customer base as of a date')
+    .requiredOption('--until <date>', 'last day of the calibration period (YYYY-MM-DD)')
+    .option('--json', 'print {"r","alpha","a","b","logLikelihood","customers"}')
+    .option('--activate', 'use these parameters for pAlive from now on')
+    .action(async (o: { until: string; json?: boolean; activate?: boolean }) => {
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(o.until)) throw new UsageError(`--until expects YYYY-MM-DD, got "${o.until}"`);
+      targetCheck(program.opts()['target']);
+      const rt = await openRuntime(program.opts()['target']);
+      try {
+        const fit = await fitOnBase(rt.adapters.customers.scanCustomers(), o.until);
+        const out = { r: fit.r, alpha: fit.alpha, a: fit.a, b: fit.b, logLikelihood: fit.logLikelihood, customers: fit.customers };
+        if (o.json) console.log(JSON.stringify(out));
+        else
+          console.log(
+            `BG/NBD on ${fit.customers} customers to ${o.until} (weeks): r=${fit.r.toFixed(4)} alpha=${fit.alpha.toFixed(4)} a=${fit.a.toFixed(4)} b=${fit.b.toFixed(4)} LL=${fit.logLikelihood.toFixed(2)}${fit.converged ? '' : ' (did not converge)'}`,
+          );
+        if (o.activate) {
+          await rt.adapters.nightly.putModel({
+            params: { r: fit.r, alpha: fit.alpha, a: fit.a, b: fit.b },
+            unitDays: 7,
+            version: `bgnbd:${o.until}`,
+            fittedAt: new Date().toISOString(),
+            until: o.until,
+            logLikelihood: fit.logLikelihood,
+            customers: fit.customers,
+          });
+          if (!o.json) console.log('activated: pAlive and lifecycle rules use it from the next ingest or nightly');
+        }
+      } finally {
+        await rt.close();
+      }
+    });
+
+  exp
+    .command('snapshots')
+    .description('brand health per closed night: rolling-year active customers and returning ratio, by store and region')
+    .action(async () => {
+      targetCheck(program.opts()['target']);
+      const rt = await openRuntime(program.opts()['target']);
+      try {
+        for (const s of await rt.adapters.nightly.listSnapshots()) console.log(JSON.stringify(s));
       } finally {
         await rt.close();
       }

@@ -3,6 +3,7 @@ import { pAliveThresholdTime, rfmFromPurchaseDates } from '../model/bgnbd.ts';
 import type { OrderRecord } from '../orders/order.ts';
 import { computeCustomerState, type CustomerState } from '../state/customer-state.ts';
 import { addDays } from '../time.ts';
+import { advanceState } from '../state/advance-state.ts';
 import { evaluateStage } from './lifecycle.ts';
 import { computeMetrics, purchaseDaysIn, spendIn, type ActiveModel } from './metrics.ts';
 import { advanceTier, qualificationChangeDates, qualifyingSpend, type TierState } from './tiers.ts';
@@ -178,10 +179,12 @@ export function deriveFromOrders(
 ): { state: CustomerState; derived: DerivedState } {
   const orderDates = [...new Set(orders.map((o) => o.localDate))].filter((d) => d <= asOf).sort();
   let derived: DerivedState | undefined;
+  let s: CustomerState | undefined;
   let i = 0;
   let d = orderDates[0];
   while (d !== undefined && d <= asOf) {
-    const s = computeCustomerState(customerId, orders, config, d);
+    // From the orders on an order date; between order dates only time moves (lots expire), as in the nightly.
+    s = s && orderDates[i] !== d ? advanceState(s, d) : computeCustomerState(customerId, orders, config, d);
     derived = advanceDerived(derived, s, d, config, model);
     while (i < orderDates.length && orderDates[i]! <= d) i++;
     const nextOrder = orderDates[i];

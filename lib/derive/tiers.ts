@@ -1,7 +1,6 @@
 import type { MomentsConfig } from '../config/schema.ts';
 import { parseAmount } from '../money.ts';
-import { addDays } from '../time.ts';
-import { DateTime } from 'luxon';
+import { addDays, addMonths } from '../time.ts';
 
 export interface TierState {
   tier: string;
@@ -13,9 +12,7 @@ export interface TierState {
   history: { tier: string; from: string; reason: string }[];
 }
 
-export function addMonths(date: string, months: number): string {
-  return DateTime.fromISO(date, { zone: 'UTC' }).plus({ months }).toISODate()!;
-}
+export { addMonths };
 
 /** Net spend (minor units) counting towards tiers at `date`. */
 export function qualifyingSpend(spendByDay: Record<string, number>, date: string, config: MomentsConfig): number {

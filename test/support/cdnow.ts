@@ -60,3 +60,27 @@ export function readCdnowReference(): Map<string, CdnowRef> {
   }
   return out;
 }
+
+/** The CDNOW sample (2,357 customers) as monthly order files: customer = master id, one order per row. */
+export function writeCdnowSampleMonthlyFiles(dir: string): { files: string[]; rows: number } {
+  mkdirSync(dir, { recursive: true });
+  const lines = readFileSync(join(CDNOW_DIR, 'CDNOW_sample.txt'), 'utf8').split(/\r?\n/);
+  const byMonth = new Map<string, string[]>();
+  let rows = 0;
+  for (const line of lines) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 5) continue;
+    const [master, , date, , dollars] = f as [string, string, string, string, string];
+    const month = date.slice(0, 6);
+    const list = byMonth.get(month) ?? [];
+    list.push(`S${++rows},${master},${date},${dollars},USD,paid`);
+    byMonth.set(month, list);
+  }
+  const files: string[] = [];
+  for (const [month, list] of [...byMonth].sort()) {
+    const path = join(dir, `cdnow-sample-${month}.csv`);
+    writeFileSync(path, 'order_id,customer_id,ordered_at,amount,currency,status\n' + list.join('\n') + '\n');
+    files.push(path);
+  }
+  return { files, rows };
+}

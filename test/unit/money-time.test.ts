@@ -56,3 +56,21 @@ describe('time', () => {
     expect(addDays('2026-12-31', 1)).toBe('2027-01-01');
   });
 });
+
+describe('calendar arithmetic', () => {
+  it('addMonths clamps like a calendar, addDays and daysBetween agree with Date', async () => {
+    const { addMonths, addDays, daysBetween } = await import('../../lib/time.ts');
+    expect(addMonths('2026-01-31', 1)).toBe('2026-02-28');
+    expect(addMonths('2028-01-31', 1)).toBe('2028-02-29');
+    expect(addMonths('2026-03-15', -12)).toBe('2025-03-15');
+    expect(addMonths('2026-12-05', 1)).toBe('2027-01-05');
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 60_000 }), fc.integer({ min: -5000, max: 5000 }), (n, k) => {
+        const d = new Date(n * 86_400_000).toISOString().slice(0, 10);
+        const e = new Date((n + k) * 86_400_000).toISOString().slice(0, 10);
+        expect(addDays(d, k)).toBe(e);
+        expect(daysBetween(d, e)).toBe(k);
+      }),
+    );
+  });
+});
