@@ -5,9 +5,10 @@ import { generateSample, membersCsvWithInfo, ordersCsvWithInfo, sampleFileName }
 import { addDays, today } from '../time.ts';
 import { formatMinor } from '../money.ts';
 import type { FileSummary } from '../ingest/ports.ts';
-import type { CustomerState } from '../state/customer-state.ts';
 import { ingestProgress } from '../ingest/progress.ts';
 import { ingestFiles } from './ingest-files.ts';
+import { runNightly } from '../nightly/run-nightly.ts';
+import type { CustomerRecord } from '../ingest/ports.ts';
 import { momentsHome, openLocal } from './local-runtime.ts';
 
 /** Writes the day files of a seeded sample the way a brand's systems would: mixed encodings, a few bad rows. */
@@ -95,8 +96,12 @@ export async function runDemo(opts: { customers: number; seed: number; months: n
       );
     for (const q of quarantined) console.log(`  quarantined: ${q.file}: ${q.reason}`);
 
-    const states: CustomerState[] = [];
-    for await (const s of rt.adapters.customers.scanStates()) states.push(s);
+    // The nightly closes the last day: tiers, lifecycle stages, points expiry and the health snapshot.
+    const { config } = await rt.adapters.config.load();
+    const [snap] = await runNightly(to, { customers: rt.adapters.customers, ledger: rt.adapters.nightly, config });
+    const records: CustomerRecord[] = [];
+    for await (const r of rt.adapters.customers.scanCustomers()) records.push(r);
+    const states = records.flatMap((r) => (r.state ? [r.state] : []));
     const buyers = states.filter((s) => s.orderCount > 0);
     const repeat = buyers.filter((s) => s.purchaseDays >= 2).length;
     const spend = buyers.reduce((n, s) => n + s.totalSpendMinor, 0);
@@ -106,6 +111,14 @@ export async function runDemo(opts: { customers: number; seed: number; months: n
     const byRegion = new Map<string, number>();
     for (const s of buyers) byRegion.set(s.region ?? '?', (byRegion.get(s.region ?? '?') ?? 0) + 1);
     console.log(`  by region: ${[...byRegion].sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r.replace(/\s+/g, ' ')} ${n}`).join(', ')}`);
+    if (snap)
+      console.log(
+        `  nightly ${snap.night}: ${snap.customersProcessed} customers due, ${snap.totals.brand.active} active in the rolling year, returning ratio ${snap.returningRatio === null ? '-' : (100 * snap.returningRatio).toFixed(1) + '%'}`,
+      );
+    const count = (xs: (string | null | undefined)[]) =>
+      [...xs.reduce((m, x) => m.set(x ?? '-', (m.get(x ?? '-') ?? 0) + 1), new Map<string, number>())].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
+    console.log(`  stages: ${count(records.map((r) => r.derived?.stage))}`);
+    console.log(`  tiers:  ${count(records.map((r) => r.derived?.tier?.tier))}`);
     const top = [...buyers].sort((a, b) => b.totalSpendMinor - a.totalSpendMinor).slice(0, 5);
     console.log('  top customers by net spend:');
     for (const s of top)
@@ -116,6 +129,8 @@ export async function runDemo(opts: { customers: number; seed: number; months: n
     console.log(`  reject reports:   ${join(bucketDir, 'rejected')}/`);
     console.log(`  quarantined:      ${join(bucketDir, 'quarantine')}/`);
     console.log(`  all customers:    npx moments export customers --out customers.jsonl`);
+    console.log(`  health by night:  npx moments export snapshots`);
+    console.log(`  next nights:      npx moments nightly            (closes every night up to yesterday)`);
     console.log(`  one customer:     npx moments customer ${top[0]?.customerId ?? '<id>'}`);
     console.log(`  ingest your own:  npx moments ingest path/to/orders-2026-03-05.csv`);
     console.log(`\nDone in ${((Date.now() - t0) / 1000).toFixed(1)} s.`);

@@ -1,0 +1,373 @@
+import { existsSync } from 'node:fs';
+import { describe, it, expect } from 'vitest';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { INDEXES } from '../../lib/adapters/provision.ts';
+import {
+  checkTimeZone,
+  NIGHTLY_DEFAULTS,
+  NIGHTLY_ENTRIES,
+  parseNightlyTime,
+} from '../../infra/constructs/nightly-workflow.ts';
+import { MomentsStack, type MomentsStackProps } from '../../infra/moments-stack.ts';
+import {
+  asArray,
+  readValidationReport,
+  renderArn,
+  reportFindings,
+  roleStatements,
+  synthMoments,
+  testAppProps,
+  type PolicyStatementJson,
+} from './support.ts';
+
+// One synthesis of the real app (no bundling, cdk-nag registered) for the whole file.
+const synthed = synthMoments();
+const { template, stack, assembly } = synthed;
+const nightly = stack.nightly;
+const tableId = synthed.id(stack.table);
+const tableArn = `${tableId}.Arn`;
+const smId = synthed.id(nightly.stateMachine);
+const fnIds = {
+  plan: synthed.id(nightly.plan),
+  segment: synthed.id(nightly.segment),
+  finish: synthed.id(nightly.finish),
+};
+
+const resources = template.toJSON()['Resources'] as Record<string, { Type: string; Properties: Record<string, any> }>;
+const actionsOf = (s: PolicyStatementJson) => asArray(s.Action);
+const resourcesOf = (s: PolicyStatementJson) => asArray(s.Resource).map(renderArn).sort();
+
+/** The state machine's ASL, with each token rendered as `LogicalId.Arn` (see renderArn). */
+function definition(): Asl {
+  const body = resources[smId]?.Properties['DefinitionString'] as { 'Fn::Join': [string, unknown[]] };
+  const [sep, parts] = body['Fn::Join'];
+  return JSON.parse(parts.map((p) => (typeof p === 'string' ? p : renderArn(p))).join(sep)) as Asl;
+}
+interface AslState {
+  Type: string;
+  [key: string]: any;
+}
+interface Asl {
+  StartAt: string;
+  States: Record<string, AslState>;
+  TimeoutSeconds?: number;
+}
+
+/** A stack without cdk-nag, for the schedule settings (no bundling, no assembly checks). */
+function scheduleOf(props: MomentsStackProps, context: Record<string, unknown> = {}): Record<string, unknown> {
+  const app = new App(testAppProps({ bundle: false, context }));
+  const s = new MomentsStack(app, 'Custom', props);
+  const schedules = Template.fromStack(s).findResources('AWS::Scheduler::Schedule');
+  expect(Object.keys(schedules)).toHaveLength(1);
+  return Object.values(schedules)[0]!['Properties'] as Record<string, unknown>;
+}
+
+function newStack(props: MomentsStackProps, context: Record<string, unknown> = {}): MomentsStack {
+  return new MomentsStack(new App(testAppProps({ bundle: false, context })), 'Custom', props);
+}
+
+describe('table indexes', () => {
+  it('has the due and night GSIs, string keys, projecting ALL', () => {
+    const table = Object.values(template.findResources('AWS::DynamoDB::Table'))[0]!['Properties'] as Record<string, any>;
+    expect(table['GlobalSecondaryIndexes']).toEqual([
+      {
+        IndexName: 'due',
+        KeySchema: [
+          { AttributeName: 'dueShard', KeyType: 'HASH' },
+          { AttributeName: 'dueSk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+      {
+        IndexName: 'night',
+        KeySchema: [
+          { AttributeName: 'nightShard', KeyType: 'HASH' },
+          { AttributeName: 'nightSk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ]);
+    expect(table['AttributeDefinitions']).toEqual(
+      ['pk', 'sk', 'dueShard', 'dueSk', 'nightShard', 'nightSk'].map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
+    );
+  });
+
+  it('is declared from the same list the local stack provisions', () => {
+    // The literal expectations above and the local provisioning must describe the same indexes.
+    expect(INDEXES.map((i) => [i.name, i.pk, i.sk])).toEqual([
+      ['due', 'dueShard', 'dueSk'],
+      ['night', 'nightShard', 'nightSk'],
+    ]);
+  });
+});
+
+describe('nightly functions', () => {
+  const expected = [
+    { key: 'plan', timeout: 60, memory: 256, entry: /functions[\\/]nightly-plan[\\/]handler\.ts$/ },
+    { key: 'segment', timeout: 300, memory: 1024, entry: /functions[\\/]nightly-segment[\\/]handler\.ts$/ },
+    { key: 'finish', timeout: 120, memory: 256, entry: /functions[\\/]nightly-finish[\\/]handler\.ts$/ },
+  ] as const;
+
+  for (const { key, timeout, memory, entry } of expected) {
+    it(`${key}: Node.js 22 on arm64, ${timeout} s, TABLE_NAME bound to the table`, () => {
+      expect(NIGHTLY_ENTRIES[key]).toMatch(entry);
+      expect(existsSync(NIGHTLY_ENTRIES[key])).toBe(true);
+      const fn = resources[fnIds[key]]!;
+      expect(fn.Type).toBe('AWS::Lambda::Function');
+      expect(fn.Properties['Runtime']).toBe('nodejs22.x');
+      expect(fn.Properties['Architectures']).toEqual(['arm64']);
+      expect(fn.Properties['Handler']).toBe('index.handler');
+      expect(fn.Properties['Timeout']).toBe(timeout);
+      expect(fn.Properties['MemorySize']).toBe(memory);
+      expect(fn.Properties['Environment']).toEqual({
+        Variables: { TABLE_NAME: { Ref: tableId }, NODE_OPTIONS: '--enable-source-maps' },
+      });
+    });
+  }
+
+  it('keeps every segment far under Lambda\'s 15 minutes', () => {
+    expect(resources[fnIds.segment]!.Properties['Timeout']).toBeLessThanOrEqual(5 * 60);
+  });
+});
+
+describe('nightly permissions (least privilege)', () => {
+  const statementsOf = (fn: keyof typeof fnIds) => roleStatements(template, synthed.id(nightly[fn].role!));
+  const ddb = (fn: keyof typeof fnIds) =>
+    statementsOf(fn).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+  const WRITE = /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|PartiQLInsert|PartiQLUpdate|PartiQLDelete)$/;
+
+  it('plan reads the table and writes nothing', () => {
+    const statements = ddb('plan');
+    expect(statements).toHaveLength(1);
+    expect(resourcesOf(statements[0]!)).toEqual([tableArn]);
+    const actions = actionsOf(statements[0]!);
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
+    expect(actions.filter((a) => WRITE.test(a))).toEqual([]);
+    // And nothing but DynamoDB reads and its own logs.
+    const other = statementsOf('plan').flatMap(actionsOf).filter((a) => !a.startsWith('dynamodb:'));
+    expect(other.sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+  });
+
+  it('segment reads and writes the table and queries exactly the due and night indexes', () => {
+    const statements = ddb('segment');
+    const onTable = statements.filter((s) => resourcesOf(s).includes(tableArn));
+    expect(onTable).toHaveLength(1);
+    expect(resourcesOf(onTable[0]!)).toEqual([tableArn]);
+    expect(actionsOf(onTable[0]!)).toEqual(
+      expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem']),
+    );
+    const onIndexes = statements.filter((s) => !resourcesOf(s).includes(tableArn));
+    expect(onIndexes.map((s) => actionsOf(s))).toEqual([['dynamodb:Query']]);
+    expect(resourcesOf(onIndexes[0]!)).toEqual([`${tableArn}/index/due`, `${tableArn}/index/night`]);
+  });
+
+  it('finish reads and writes the table items only (no index)', () => {
+    const statements = ddb('finish');
+    expect(statements).toHaveLength(1);
+    expect(resourcesOf(statements[0]!)).toEqual([tableArn]);
+    expect(actionsOf(statements[0]!)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem']));
+  });
+
+  it('no nightly function role has a wildcard resource or action', () => {
+    for (const fn of ['plan', 'segment', 'finish'] as const) {
+      for (const s of statementsOf(fn)) {
+        expect(s.Effect).toBe('Allow');
+        for (const r of resourcesOf(s)) expect(r).not.toMatch(/\*/);
+        for (const a of actionsOf(s)) expect(a).not.toMatch(/\*/);
+      }
+    }
+  });
+});
+
+describe('state machine', () => {
+  const asl = definition();
+  const states = asl.States;
+  const eachNight = states['EachNight']!;
+  const nightStates = eachNight['ItemProcessor'].States as Record<string, AslState>;
+  const eachShard = nightStates['EachShard']!;
+  const shardStates = eachShard['ItemProcessor'].States as Record<string, AslState>;
+
+  it('plans first, then maps over the nights one at a time', () => {
+    expect(asl.StartAt).toBe('Plan');
+    expect(states['Plan']).toMatchObject({ Type: 'Task', Resource: `${fnIds.plan}.Arn`, Next: 'EachNight' });
+    // The execution input ({} from the schedule, or {asOf}) goes to the plan function as is.
+    expect(states['Plan']!['Parameters']).toBeUndefined();
+    expect(eachNight).toMatchObject({ Type: 'Map', ItemsPath: '$.nights', MaxConcurrency: 1, ResultPath: null });
+    expect(eachNight['ItemProcessor'].StartAt).toBe('EachShard');
+    expect(states[eachNight['Next']]!.Type).toBe('Succeed');
+  });
+
+  it('maps over the night\'s shards 16 at a time, each with {night, prevNight, shard}, then finishes the night', () => {
+    expect(eachShard).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.shards',
+      MaxConcurrency: 16,
+      ItemSelector: { 'night.$': '$.night', 'prevNight.$': '$.prevNight', 'shard.$': '$$.Map.Item.Value' },
+      // The night item stays the state, for Finish.
+      ResultPath: null,
+      Next: 'Finish',
+    });
+    expect(nightStates['Finish']).toMatchObject({
+      Type: 'Task',
+      Resource: `${fnIds.finish}.Arn`,
+      Parameters: { 'night.$': '$.night' },
+      End: true,
+    });
+  });
+
+  it('calls the segment in a loop until it reports done', () => {
+    expect(eachShard['ItemProcessor'].StartAt).toBe('Segment');
+    const segment = shardStates['Segment']!;
+    expect(segment).toMatchObject({
+      Type: 'Task',
+      Resource: `${fnIds.segment}.Arn`,
+      Parameters: { 'night.$': '$.night', 'prevNight.$': '$.prevNight', 'shard.$': '$.shard' },
+    });
+    const choice = shardStates[segment['Next']]!;
+    expect(choice.Type).toBe('Choice');
+    expect(choice['Choices']).toEqual([{ Variable: '$.done', BooleanEquals: true, Next: 'ShardDone' }]);
+    expect(choice['Default']).toBe('Segment');
+    expect(shardStates['ShardDone']!.Type).toBe('Succeed');
+  });
+
+  it('retries every task on Lambda service errors and throttling with backoff', () => {
+    for (const task of [states['Plan']!, shardStates['Segment']!, nightStates['Finish']!]) {
+      const retry = task['Retry'] as Array<{ ErrorEquals: string[]; BackoffRate: number; MaxAttempts: number }>;
+      const service = retry[0]!;
+      expect(service.ErrorEquals).toEqual(
+        expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'Lambda.SdkClientException']),
+      );
+      expect(service.BackoffRate).toBe(2);
+      expect(service.MaxAttempts).toBeGreaterThanOrEqual(3);
+      expect(retry.map((r) => r.ErrorEquals)).toContainEqual(['States.TaskFailed']);
+    }
+  });
+
+  it('is a standard workflow bounded under a day, logging ALL to its log group, with X-Ray', () => {
+    expect(asl.TimeoutSeconds).toBe(20 * 3600);
+    const sm = resources[smId]!.Properties;
+    expect(sm['StateMachineType']).toBe('STANDARD');
+    expect(sm['TracingConfiguration']).toEqual({ Enabled: true });
+    expect(sm['LoggingConfiguration']).toMatchObject({
+      Level: 'ALL',
+      Destinations: [
+        { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [synthed.id(nightly.stateMachineLogGroup), 'Arn'] } } },
+      ],
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: '/aws/vendedlogs/states/Moments-nightly',
+      RetentionInDays: 30,
+    });
+  });
+
+  it('may invoke the three nightly functions and nothing else', () => {
+    const statements = roleStatements(template, synthed.id(nightly.stateMachine.role));
+    const invoke = statements.filter((s) => actionsOf(s).includes('lambda:InvokeFunction'));
+    expect(invoke).toHaveLength(1);
+    expect(actionsOf(invoke[0]!)).toEqual(['lambda:InvokeFunction']);
+    const fns = Object.values(fnIds).map((id) => `${id}.Arn`);
+    expect(resourcesOf(invoke[0]!)).toEqual([...fns, ...fns.map((f) => `${f}:*`)].sort());
+    // The rest is log delivery and X-Ray (no resource-level permissions exist for them).
+    const rest = statements.filter((s) => s !== invoke[0]).flatMap(actionsOf);
+    for (const a of rest) expect(a).toMatch(/^(logs|xray):/);
+  });
+
+  it('raises an alarm when an execution fails, times out or is aborted', () => {
+    const alarm = resources[synthed.id(nightly.failureAlarm)]!.Properties;
+    const metricNames = (alarm['Metrics'] as Array<{ MetricStat?: { Metric: { MetricName: string; Dimensions: unknown[] } } }>)
+      .flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : []));
+    expect(metricNames.map((m) => m.MetricName).sort()).toEqual(['ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut']);
+    for (const m of metricNames) expect(m.Dimensions).toEqual([{ Name: 'StateMachineArn', Value: { Ref: smId } }]);
+    expect(alarm['Threshold']).toBe(1);
+  });
+});
+
+describe('schedule', () => {
+  const scheduleRoleId = synthed.id(nightly.scheduleRole);
+
+  it('starts the state machine at 02:30 Asia/Shanghai by default, with input {} and no flexible window', () => {
+    template.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(30 2 * * ? *)',
+      ScheduleExpressionTimezone: 'Asia/Shanghai',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      State: 'ENABLED',
+      Target: {
+        Arn: { Ref: smId },
+        RoleArn: { 'Fn::GetAtt': [scheduleRoleId, 'Arn'] },
+        Input: '{}',
+        RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 3600 },
+      },
+    });
+    expect(NIGHTLY_DEFAULTS).toEqual({ nightlyTime: '02:30', timeZone: 'Asia/Shanghai' });
+  });
+
+  it('uses a dedicated role that may only StartExecution on this state machine', () => {
+    expect(roleStatements(template, scheduleRoleId)).toEqual([
+      { Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: smId } },
+    ]);
+    const role = resources[scheduleRoleId]!.Properties;
+    expect(role['ManagedPolicyArns']).toBeUndefined();
+    expect(role['Policies']).toBeUndefined();
+    const trust = role['AssumeRolePolicyDocument'].Statement as Array<Record<string, any>>;
+    expect(trust).toHaveLength(1);
+    expect(trust[0]).toMatchObject({
+      Effect: 'Allow',
+      Action: 'sts:AssumeRole',
+      Principal: { Service: 'scheduler.amazonaws.com' },
+      Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+    });
+    expect(renderArn(trust[0]!['Condition'].StringEquals['aws:SourceArn'])).toMatch(/:scheduler:.*:schedule-group\/default$/);
+    // No other policy in the stack grants StartExecution to anyone.
+    const starters = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p['Properties']).includes('states:StartExecution'),
+    );
+    expect(starters).toHaveLength(1);
+  });
+
+  it('follows the props, then the context, for the time and zone', () => {
+    expect(scheduleOf({ nightlyTime: '23:05', timeZone: 'Europe/Paris' })).toMatchObject({
+      ScheduleExpression: 'cron(5 23 * * ? *)',
+      ScheduleExpressionTimezone: 'Europe/Paris',
+    });
+    const context = { 'moments:nightlyTime': '00:00', 'moments:timeZone': 'America/New_York' };
+    expect(scheduleOf({}, context)).toMatchObject({
+      ScheduleExpression: 'cron(0 0 * * ? *)',
+      ScheduleExpressionTimezone: 'America/New_York',
+    });
+    // Props win over context.
+    expect(scheduleOf({ timeZone: 'UTC' }, context)).toMatchObject({
+      ScheduleExpression: 'cron(0 0 * * ? *)',
+      ScheduleExpressionTimezone: 'UTC',
+    });
+  });
+
+  it('refuses an invalid time or zone at synth', () => {
+    for (const nightlyTime of ['2:30', '24:00', '02:60', '0230', '02:30:00', ' 02:30', '']) {
+      expect(() => newStack({ nightlyTime }), nightlyTime).toThrow(/is not a 24-hour HH:MM time/);
+    }
+    for (const timeZone of ['Asia/Shanghia', 'asia/shanghai', 'Asia/shanghai', 'GMT+8', '+08:00', 'CST', '']) {
+      expect(() => newStack({ timeZone }), timeZone).toThrow(/is not a valid IANA time zone/);
+    }
+    expect(() => newStack({}, { 'moments:timeZone': 'Mars/Olympus' })).toThrow(/is not a valid IANA time zone/);
+    expect(() => newStack({}, { 'moments:nightlyTime': 230 })).toThrow(/context moments:nightlyTime must be a string/);
+  });
+
+  it('parses times and accepts real zones', () => {
+    expect(parseNightlyTime('00:00')).toEqual({ hour: 0, minute: 0 });
+    expect(parseNightlyTime('23:59')).toEqual({ hour: 23, minute: 59 });
+    expect(parseNightlyTime('07:05')).toEqual({ hour: 7, minute: 5 });
+    for (const z of ['Asia/Shanghai', 'Europe/Paris', 'America/Argentina/Buenos_Aires', 'Asia/Kolkata', 'Etc/GMT-8', 'UTC']) {
+      expect(checkTimeZone(z)).toBe(z);
+    }
+  });
+});
+
+describe('synthesis', () => {
+  it('leaves no cdk-nag finding on the nightly', () => {
+    const findings = reportFindings(readValidationReport(assembly));
+    expect(findings.filter((f) => f.includes('/Nightly/')), findings.join('\n')).toEqual([]);
+    expect(findings).toEqual([]);
+  });
+});
