@@ -7,7 +7,7 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTableAdapters } from '../lib/adapters/factory.ts';
+import { makeTableAdapters } from '../lib/adapters/table-factory.ts';
 import { defaultConfig } from '../lib/config/schema.ts';
 import { deriveFromOrders, healthContribution } from '../lib/derive/derive.ts';
 import { startLocalStack } from '../lib/local/local-stack.ts';

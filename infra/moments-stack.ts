@@ -7,7 +7,9 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct, IConstruct } from 'constructs';
 import { ingestEnvSchema } from '../functions/ingest/env.ts';
+import { INDEXES } from '../lib/adapters/provision.ts';
 import { bindBucket, bindTable, MomentsFunction } from './constructs/moments-function.ts';
+import { NIGHTLY_DEFAULTS, NightlyWorkflow } from './constructs/nightly-workflow.ts';
 
 /** Key prefixes of the data bucket (the contract with the CLI and the people reading the outputs). */
 export const PREFIXES = {
@@ -20,14 +22,31 @@ export const PREFIXES = {
 
 export const INGEST_ENTRY = fileURLToPath(new URL('../functions/ingest/handler.ts', import.meta.url));
 
+/** CDK context keys that set the nightly's start time and zone when the props do not. */
+export const CONTEXT_KEYS = { nightlyTime: 'moments:nightlyTime', timeZone: 'moments:timeZone' } as const;
+
+export interface MomentsStackProps extends StackProps {
+  /**
+   * Brand-local time the nightly starts, `HH:MM` (24-hour).
+   * @default context `moments:nightlyTime`, else '02:30'
+   */
+  readonly nightlyTime?: string;
+  /**
+   * The brand's IANA time zone, in which `nightlyTime` is read.
+   * @default context `moments:timeZone`, else 'Asia/Shanghai'
+   */
+  readonly timeZone?: string;
+}
+
 export class MomentsStack extends Stack {
   readonly bucket: s3.Bucket;
   readonly accessLogsBucket: s3.Bucket;
   readonly table: dynamodb.Table;
   readonly ingest: MomentsFunction<typeof ingestEnvSchema>;
   readonly ingestDlq: sqs.Queue;
+  readonly nightly: NightlyWorkflow;
 
-  constructor(scope: Construct, id: string, props?: StackProps) {
+  constructor(scope: Construct, id: string, props?: MomentsStackProps) {
     super(scope, id, props);
 
     // --- Storage -------------------------------------------------------------------------------
@@ -67,6 +86,15 @@ export class MomentsStack extends Stack {
       // Orders are the source of truth: never delete the table with the stack.
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // The nightly's sparse indexes, declared from the same list the local stack provisions.
+    for (const index of INDEXES) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: { name: index.pk, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: index.sk, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
 
     // --- Ingest ----------------------------------------------------------------------------------
     this.ingestDlq = new sqs.Queue(this, 'IngestDlq', {
@@ -123,9 +151,28 @@ export class MomentsStack extends Stack {
     }
     acknowledgeBucketNotificationsHandler(this);
 
+    // --- Nightly ---------------------------------------------------------------------------------
+    this.nightly = new NightlyWorkflow(this, 'Nightly', {
+      table: this.table,
+      segmentIndexes: INDEXES.map((i) => i.name),
+      nightlyTime: props?.nightlyTime ?? contextString(this, CONTEXT_KEYS.nightlyTime) ?? NIGHTLY_DEFAULTS.nightlyTime,
+      timeZone: props?.timeZone ?? contextString(this, CONTEXT_KEYS.timeZone) ?? NIGHTLY_DEFAULTS.timeZone,
+    });
+
     new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName, description: 'Data bucket (incoming/, rejected/, quarantine/)' });
     new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'DynamoDB table (pk/sk)' });
+    new CfnOutput(this, 'NightlyStateMachineArn', {
+      value: this.nightly.stateMachine.stateMachineArn,
+      description: 'Nightly state machine (start it with {} or {"asOf":"YYYY-MM-DD"} to run or catch up by hand)',
+    });
   }
+}
+
+function contextString(scope: Construct, key: string): string | undefined {
+  const value: unknown = scope.node.tryGetContext(key);
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new Error(`context ${key} must be a string, got ${JSON.stringify(value)}`);
+  return value;
 }
 
 /**

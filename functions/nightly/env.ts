@@ -4,7 +4,7 @@ import { z } from 'zod';
 export const nightlyEnvSchema = z.object({
   TABLE_NAME: z.string().min(1),
   /** Customers one segment invocation handles before handing back (keeps each far under 15 minutes). */
-  SEGMENT_MAX_CUSTOMERS: z.coerce.number().int().min(1).default(20_000),
+  SEGMENT_MAX_CUSTOMERS: z.coerce.number<string>().int().min(1).default(20_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   DYNAMODB_ENDPOINT: z.string().url().optional(),
   AWS_REGION: z.string().min(1).default('us-east-1'),

@@ -1,4 +1,4 @@
-import { makeTableAdapters } from '../../lib/adapters/factory.ts';
+import { makeTableAdapters } from '../../lib/adapters/table-factory.ts';
 import type { NightlyDeps } from '../../lib/nightly/run-nightly.ts';
 import { nightlyEnvSchema, type NightlyEnv } from './env.ts';
 

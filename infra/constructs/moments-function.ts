@@ -39,6 +39,22 @@ export type LambdaReservedEnvKey = (typeof LAMBDA_RESERVED_ENV_KEYS)[number];
 /** A zod schema describing a function's environment: an object of string-valued variables. */
 export type EnvSchema = z.ZodType<unknown, Record<string, string | undefined>>;
 
+/**
+ * A schema's input as a Lambda environment holds it: a field whose input type is `unknown` (a
+ * `z.coerce.number()`) is a string there.
+ */
+export type StringEnvInput<I> = { [K in keyof I]: unknown extends I[K] ? string | undefined : I[K] };
+
+/**
+ * Views a handler's env schema as an {@link EnvSchema} when some of its fields coerce (their zod
+ * input type is `unknown`, which the EnvSchema constraint refuses). Type-only: the schema itself is
+ * returned, and non-string values are still refused at synth by MomentsFunction. Not needed once
+ * such fields declare their input, e.g. `z.coerce.number<string>()`.
+ */
+export function lambdaEnvSchema<S extends z.ZodType>(schema: S): z.ZodType<z.output<S>, StringEnvInput<z.input<S>>> {
+  return schema as unknown as z.ZodType<z.output<S>, StringEnvInput<z.input<S>>>;
+}
+
 /** The variables a function may set: the schema's *input* keys, minus the ones Lambda reserves. */
 export type FunctionEnvironment<S extends EnvSchema> = Omit<z.input<S>, LambdaReservedEnvKey>;
 
@@ -218,16 +234,69 @@ function checkedEnvironment(id: string, environment: object): Record<string, str
 
 export type TableAccess = 'read' | 'readWrite';
 
-/** Grants the function data access to the table and sets `key` to the table name. */
+/** Item reads (no stream actions: the table has no stream). */
+export const TABLE_READ_ACTIONS = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DescribeTable',
+  'dynamodb:GetItem',
+  'dynamodb:Query',
+  'dynamodb:Scan',
+] as const;
+/** Item writes. */
+export const TABLE_WRITE_ACTIONS = [
+  'dynamodb:BatchWriteItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+] as const;
+
+export interface TableBindOptions {
+  /**
+   * Secondary indexes the function queries: dynamodb:Query on exactly these index ARNs. Nothing
+   * else is granted on indexes (the CDK `grant*Data` helpers would add `<table>/index/*`).
+   * @default none
+   */
+  readonly queryIndexes?: readonly string[];
+}
+
+/**
+ * Grants the function item access to the table (the table ARN only) plus Query on the named
+ * indexes, and sets `key` to the table name.
+ */
 export function bindTable<S extends EnvSchema>(
   fn: MomentsFunction<S>,
   table: dynamodb.ITable,
   key: EnvKey<S>,
   access: TableAccess = 'readWrite',
+  options: TableBindOptions = {},
 ): iam.Grant {
-  const grant = access === 'read' ? table.grantReadData(fn) : table.grantReadWriteData(fn);
+  const actions = access === 'read' ? [...TABLE_READ_ACTIONS] : [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS];
+  let grant = iam.Grant.addToPrincipal({ grantee: fn, actions, resourceArns: [table.tableArn] });
+  const indexes = options.queryIndexes ?? [];
+  if (indexes.length > 0) {
+    for (const name of indexes) {
+      // A Table knows its indexes: schemaV2() throws on a name it does not have.
+      if (isTableWithSchema(table)) table.schemaV2(name);
+    }
+    grant = grant.combine(
+      iam.Grant.addToPrincipal({
+        grantee: fn,
+        actions: ['dynamodb:Query'],
+        resourceArns: indexes.map((name) => `${table.tableArn}/index/${name}`),
+      }),
+    );
+  }
+  if (table.encryptionKey !== undefined) {
+    if (access === 'read') table.encryptionKey.grantDecrypt(fn);
+    else table.encryptionKey.grantEncryptDecrypt(fn);
+  }
   fn.setEnv(key, table.tableName);
   return grant;
+}
+
+function isTableWithSchema(table: dynamodb.ITable): table is dynamodb.ITable & { schemaV2(indexName?: string): unknown } {
+  return typeof (table as { schemaV2?: unknown }).schemaV2 === 'function';
 }
 
 /**

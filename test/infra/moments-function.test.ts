@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, it, expect } from 'vitest';
 import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { z } from 'zod';
@@ -161,6 +161,36 @@ describe('MomentsFunction environment checks (no bundling)', () => {
     const fn = new MomentsFunction(stack, 'Fn', { entry: FIXTURE_ENTRY, envSchema: fixtureSchema, environment: {} });
     expect(() => bindBucket(fn, bucket, 'BUCKET_NAME', { read: ['*'] })).toThrow(/non-root prefix/);
     expect(() => bindBucket(fn, bucket, 'BUCKET_NAME', {})).toThrow(/no access requested/);
+  });
+
+  it('grants Query on exactly the named indexes, and refuses an index the table does not have', () => {
+    const { stack, table } = fixtureStack(false);
+    table.addGlobalSecondaryIndex({ indexName: 'byDate', partitionKey: { name: 'd', type: dynamodb.AttributeType.STRING } });
+    const tableOnly = z.object({ TABLE_NAME: z.string().min(1) });
+    const other = new MomentsFunction(stack, 'Other', { entry: FIXTURE_ENTRY, envSchema: tableOnly, environment: {} });
+    expect(() => bindTable(other, table, 'TABLE_NAME', 'read', { queryIndexes: ['nope'] })).toThrow(/nope/);
+    const fn = new MomentsFunction(stack, 'Fn', { entry: FIXTURE_ENTRY, envSchema: tableOnly, environment: {} });
+    bindTable(fn, table, 'TABLE_NAME', 'read', { queryIndexes: ['byDate'] });
+    bindTable(other, table, 'TABLE_NAME', 'read');
+    const tableId = logicalId(table);
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Allow',
+            Action: 'dynamodb:Query',
+            Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, '/index/byDate']] },
+          },
+        ]),
+      },
+    });
+    // The other function got no index access at all.
+    const otherPolicies = Template.fromStack(stack).findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: logicalId(other.role!) }] },
+    });
+    expect(Object.keys(otherPolicies)).toHaveLength(1);
+    expect(JSON.stringify(otherPolicies)).toContain('dynamodb:GetItem');
+    expect(JSON.stringify(otherPolicies)).not.toContain('/index/');
   });
 
   it('needs the entry to exist', () => {

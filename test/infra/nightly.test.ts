@@ -1,12 +1,15 @@
 import { existsSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
-import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { App, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { INDEXES } from '../../lib/adapters/provision.ts';
+import { MomentsFunction } from '../../infra/constructs/moments-function.ts';
 import {
   checkTimeZone,
   NIGHTLY_DEFAULTS,
   NIGHTLY_ENTRIES,
+  nightlyEnv,
   parseNightlyTime,
 } from '../../infra/constructs/nightly-workflow.ts';
 import { MomentsStack, type MomentsStackProps } from '../../infra/moments-stack.ts';
@@ -54,13 +57,10 @@ interface Asl {
   TimeoutSeconds?: number;
 }
 
-/** A stack without cdk-nag, for the schedule settings (no bundling, no assembly checks). */
+/** The schedule of a stack built with other settings (read from the L1, without a synth). */
 function scheduleOf(props: MomentsStackProps, context: Record<string, unknown> = {}): Record<string, unknown> {
-  const app = new App(testAppProps({ bundle: false, context }));
-  const s = new MomentsStack(app, 'Custom', props);
-  const schedules = Template.fromStack(s).findResources('AWS::Scheduler::Schedule');
-  expect(Object.keys(schedules)).toHaveLength(1);
-  return Object.values(schedules)[0]!['Properties'] as Record<string, unknown>;
+  const cfn = newStack(props, context).nightly.schedule.node.defaultChild as scheduler.CfnSchedule;
+  return { ScheduleExpression: cfn.scheduleExpression, ScheduleExpressionTimezone: cfn.scheduleExpressionTimezone };
 }
 
 function newStack(props: MomentsStackProps, context: Record<string, unknown> = {}): MomentsStack {
@@ -128,6 +128,18 @@ describe('nightly functions', () => {
 
   it('keeps every segment far under Lambda\'s 15 minutes', () => {
     expect(resources[fnIds.segment]!.Properties['Timeout']).toBeLessThanOrEqual(5 * 60);
+  });
+
+  it('checks the nightly env at synth (SEGMENT_MAX_CUSTOMERS is a positive integer string)', () => {
+    const app = new App(testAppProps({ bundle: false }));
+    const fixture = new Stack(app, 'Env');
+    const table = new dynamodb.Table(fixture, 'T', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } });
+    new MomentsFunction(fixture, 'Fn', {
+      entry: NIGHTLY_ENTRIES.segment,
+      envSchema: nightlyEnv,
+      environment: { TABLE_NAME: table.tableName, SEGMENT_MAX_CUSTOMERS: '0' },
+    });
+    expect(() => app.synth()).toThrow(/environment does not match its schema: SEGMENT_MAX_CUSTOMERS/);
   });
 });
 
@@ -371,3 +383,18 @@ describe('synthesis', () => {
     expect(findings).toEqual([]);
   });
 });
+
+/**
+ * Compile-time contract, checked by `npm run typecheck` (never executed): the nightly functions'
+ * environment is typed by their schema, with coerced numbers set as strings.
+ */
+export function typeLevelChecks(scope: Stack): void {
+  const entry = NIGHTLY_ENTRIES.plan;
+  new MomentsFunction(scope, 'T0', { entry, envSchema: nightlyEnv, environment: { SEGMENT_MAX_CUSTOMERS: '5000', LOG_LEVEL: 'warn' } });
+  // @ts-expect-error: a Lambda environment holds strings
+  new MomentsFunction(scope, 'T1', { entry, envSchema: nightlyEnv, environment: { SEGMENT_MAX_CUSTOMERS: 5000 } });
+  // @ts-expect-error: not one of the enum values
+  new MomentsFunction(scope, 'T2', { entry, envSchema: nightlyEnv, environment: { LOG_LEVEL: 'loud' } });
+  // @ts-expect-error: not in the schema
+  new MomentsFunction(scope, 'T3', { entry, envSchema: nightlyEnv, environment: { BUCKET_NAME: 'b' } });
+}

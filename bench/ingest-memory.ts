@@ -1,0 +1,86 @@
+/**
+ * ingest-memory: peak RSS of the streaming ingest (ingestObject, file streamed from disk, customer store that
+ * discards) for 1,000,000 rows and for 100,000 rows, each in a fresh child process (bench/ingest-memory-child.ts),
+ * peak = the child's process.resourceUsage().maxRSS. Both files have 10 rows per customer (1M rows over 100k
+ * customers, 100k rows over 10k customers); a third child ingests 100k rows over 100k customers to separate
+ * growth with rows from growth with customers (the touched-customer map).
+ *
+ * Output: {"rows","peakRssMb","smallRows","peakRssMbSmall", ...}. Goal: peakRssMb <= 256 and <= 1.2 x small.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { ROOT, benchOrdersFile, log, round } from './support.ts';
+
+interface ChildResult {
+  rows: number;
+  applied: number;
+  customers: number;
+  seconds: number;
+  maxRssMb: number;
+  sampledPeakRssMb: number;
+  peakHeapUsedMb: number;
+  idleRssMb: number;
+}
+
+export const GOAL_MB = 256;
+export const GOAL_GROWTH = 1.2;
+
+function child(file: string): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/ingest-memory-child.ts'), file], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    p.on('error', reject);
+    p.on('close', (code) => {
+      const last = out.trim().split('\n').pop() ?? '';
+      if (code !== 0) return reject(new Error(`child exited ${code}: ${out}`));
+      try {
+        resolve(JSON.parse(last) as ChildResult);
+      } catch {
+        reject(new Error(`child printed no JSON line: ${out}`));
+      }
+    });
+  });
+}
+
+export async function run(): Promise<Record<string, unknown>> {
+  const big = await benchOrdersFile(1_000_000, 100_000);
+  const small = await benchOrdersFile(100_000, 10_000);
+  const smallWide = await benchOrdersFile(100_000, 100_000);
+
+  const results: ChildResult[] = [];
+  for (const [what, file] of [
+    ['100k rows / 10k customers', small],
+    ['100k rows / 100k customers', smallWide],
+    ['1M rows / 100k customers', big],
+  ] as const) {
+    log(`child: ${what} ...`);
+    const r = await child(file);
+    log(`  ${r.rows} rows, ${r.customers} customers, ${r.seconds} s: peak RSS ${r.maxRssMb} MB (idle ${r.idleRssMb} MB, peak heap ${r.peakHeapUsedMb} MB)`);
+    results.push(r);
+  }
+  const [s, w, b] = results as [ChildResult, ChildResult, ChildResult];
+  const growth = b.maxRssMb / s.maxRssMb;
+  const pass = b.maxRssMb <= GOAL_MB && growth <= GOAL_GROWTH;
+  log(`1M / 100k peak RSS = ${growth.toFixed(2)} (goal <= ${GOAL_GROWTH}), 1M peak ${b.maxRssMb} MB (goal <= ${GOAL_MB}): ${pass ? 'pass' : 'FAIL'}`);
+  return {
+    rows: b.rows,
+    peakRssMb: b.maxRssMb,
+    smallRows: s.rows,
+    peakRssMbSmall: s.maxRssMb,
+    growth: round(growth, 2),
+    customers: b.customers,
+    smallCustomers: s.customers,
+    peakRssMbSmallAllCustomers: w.maxRssMb,
+    smallAllCustomers: w.customers,
+    peakHeapUsedMb: b.peakHeapUsedMb,
+    peakHeapUsedMbSmall: s.peakHeapUsedMb,
+    idleRssMb: b.idleRssMb,
+    seconds: b.seconds,
+    goal: `peakRssMb <= ${GOAL_MB} and <= ${GOAL_GROWTH} x peakRssMbSmall`,
+    pass,
+  };
+}

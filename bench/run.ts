@@ -1,0 +1,60 @@
+/**
+ * `npm run bench -- NAME [args]`: runs one benchmark. Progress goes to stderr; the figures are printed as ONE
+ * JSON line, last on stdout. No or an unknown name: lists the names, exit 2. A failure: exit 1.
+ */
+export type Benchmark = (args: string[]) => Promise<Record<string, unknown>>;
+
+const BENCHMARKS: Record<string, { about: string; load: () => Promise<Benchmark> }> = {
+  'ingest-cpu': {
+    about: '1M-row orders file: csv-parse baseline vs parse + validate + aggregate (rows/s, ratio)',
+    load: async () => (await import('./ingest-cpu.ts')).run,
+  },
+  'ingest-stages': {
+    about: 'diagnostic: ingest-cpu time split by pipeline layer (csv-parse options, decode, validation, store)',
+    load: async () => (await import('./ingest-stages.ts')).run,
+  },
+  'ingest-memory': {
+    about: 'peak RSS of a streaming ingest of 1M and of 100k rows, each in a fresh child process',
+    load: async () => (await import('./ingest-memory.ts')).run,
+  },
+  'store-cost': {
+    about: 'DynamoDB items, capacity units and requests of a realistic file through local dynalite, and of a re-upload',
+    load: async () => (await import('./store-cost.ts')).run,
+  },
+  'nightly-cost': {
+    about: 'items one ordinary night reads (about 1% due) vs a full scan, on a 100k-customer base in local dynalite',
+    load: async () => (await import('./nightly-cost.ts')).run,
+  },
+  'cdnow-local': {
+    about: 'CDNOW master as daily files through the local stack and its S3 trigger (skipped without ../shared/data/cdnow)',
+    load: async () => (await import('./cdnow-local.ts')).run,
+  },
+};
+
+function usage(problem: string): never {
+  process.stderr.write(`${problem}\nusage: npm run bench -- NAME [args]\nbenchmarks:\n`);
+  for (const [name, b] of Object.entries(BENCHMARKS)) process.stderr.write(`  ${name.padEnd(14)} ${b.about}\n`);
+  process.exit(2);
+}
+
+const [name, ...args] = process.argv.slice(2);
+if (!name) usage('no benchmark named');
+const entry = BENCHMARKS[name];
+if (!entry) usage(`unknown benchmark: ${name}`);
+
+// Whatever the code under test logs must not land after (or instead of) the JSON line: stdout is for the figures.
+const writeOut = process.stdout.write.bind(process.stdout);
+console.log = (...a: unknown[]) => console.error(...a);
+console.info = console.log;
+
+try {
+  const bench = await entry.load();
+  const figures = await bench(args);
+  writeOut(`${JSON.stringify({ benchmark: name, ...figures })}\n`);
+} catch (e) {
+  process.stderr.write(`bench ${name} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exitCode = 1;
+}
+// Stdout to a pipe or file is written synchronously on Linux, so exiting now loses nothing; it also ends any
+// keep-alive socket a benchmark's SDK client left open.
+process.exit();
