@@ -128,8 +128,13 @@ export class NightlyWorkflow extends Construct {
     // --- State machine -----------------------------------------------------------------------------
     const planTask = tasks.LambdaInvoke.jsonPath(this, 'Plan', {
       lambdaFunction: this.plan,
-      // No payload: the execution input goes as is. Scheduled runs start with {} and the plan
+      // The execution input goes as is under "input": scheduled runs start with {} and the plan
       // function works out the night in the brand's zone; {"asOf": "YYYY-MM-DD"} closes up to a date.
+      // The execution id holds the nightly lease, so two runs never work the same night at once.
+      payload: sfn.TaskInput.fromObject({
+        input: sfn.JsonPath.objectAt('$'),
+        owner: sfn.JsonPath.stringAt('$$.Execution.Id'),
+      }),
       payloadResponseOnly: true,
       retryOnServiceExceptions: false,
     });
@@ -167,7 +172,11 @@ export class NightlyWorkflow extends Construct {
 
     const finishTask = tasks.LambdaInvoke.jsonPath(this, 'Finish', {
       lambdaFunction: this.finish,
-      payload: sfn.TaskInput.fromObject({ night: sfn.JsonPath.stringAt('$.night') }),
+      payload: sfn.TaskInput.fromObject({
+        night: sfn.JsonPath.stringAt('$.night'),
+        owner: sfn.JsonPath.stringAt('$.owner'),
+        last: sfn.JsonPath.stringAt('$.last'),
+      }),
       payloadResponseOnly: true,
       retryOnServiceExceptions: false,
     });

@@ -1,4 +1,4 @@
-import { GetItemCommand, PutItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ActiveModel } from '../derive/metrics.ts';
 import type { HealthSnapshot, HealthTotals } from '../nightly/health.ts';
 import type { NightlyLedger } from '../nightly/ports.ts';
@@ -99,6 +99,49 @@ export class DynamoNightlyLedger implements NightlyLedger {
   async listSnapshots() {
     return (await this.query('SNAPSHOT')).map((x) => JSON.parse(x.v) as HealthSnapshot);
   }
+  async acquireLease(owner: string, untilMs: number, force = false) {
+    try {
+      const r = await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: { pk: { S: 'NIGHTLY' }, sk: { S: 'LEASE' }, owner: { S: owner }, until: { N: String(untilMs) } },
+          ...(force
+            ? {}
+            : {
+                ConditionExpression: 'attribute_not_exists(pk) OR #u < :now OR #o = :me',
+                ExpressionAttributeNames: { '#u': 'until', '#o': 'owner' },
+                ExpressionAttributeValues: { ':now': { N: String(Date.now()) }, ':me': { S: owner } },
+              }),
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      this.meter.add('write', r.ConsumedCapacity);
+      return { ok: true };
+    } catch (e) {
+      if ((e as { name?: string }).name !== 'ConditionalCheckFailedException') throw e;
+      const r = await this.client.send(
+        new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: 'NIGHTLY' }, sk: { S: 'LEASE' } }, ConsistentRead: true }),
+      );
+      return { ok: false, ...(r.Item?.owner?.S ? { holder: r.Item.owner.S } : {}), ...(r.Item?.until?.N ? { until: Number(r.Item.until.N) } : {}) };
+    }
+  }
+
+  async releaseLease(owner: string) {
+    try {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: 'NIGHTLY' }, sk: { S: 'LEASE' } },
+          ConditionExpression: '#o = :me',
+          ExpressionAttributeNames: { '#o': 'owner' },
+          ExpressionAttributeValues: { ':me': { S: owner } },
+        }),
+      );
+    } catch (e) {
+      if ((e as { name?: string }).name !== 'ConditionalCheckFailedException') throw e;
+    }
+  }
+
   async getModel() {
     const v = await this.get('MODEL', 'ACTIVE');
     return v ? (JSON.parse(v) as ActiveModel) : undefined;

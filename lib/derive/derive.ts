@@ -99,9 +99,9 @@ export function changeDates(state: CustomerState, derived: DerivedState, date: s
     push(addDays(d, 1));
   }
   for (const l of state.pointsLots) {
-    if (l.remaining <= 0) continue;
-    push(addDays(l.expiresOn, -config.nightly.expiringSoonDays));
+    // Even a used-up lot leaves the state when it expires.
     push(addDays(l.expiresOn, 1));
+    if (l.remaining > 0) push(addDays(l.expiresOn, -config.nightly.expiringSoonDays));
   }
   if (derived.tier) {
     push(derived.tier.reviewOn);

@@ -22,6 +22,9 @@ export interface NightlyLedger {
   putSnapshot(snapshot: HealthSnapshot): Promise<void>;
   getSnapshot(night?: string): Promise<HealthSnapshot | undefined>;
   listSnapshots(): Promise<HealthSnapshot[]>;
+  /** One nightly run at a time: take the lease if free, expired, already ours, or when forced. */
+  acquireLease(owner: string, untilMs: number, force?: boolean): Promise<{ ok: boolean; holder?: string; until?: number }>;
+  releaseLease(owner: string): Promise<void>;
   getModel(): Promise<ActiveModel | undefined>;
   putModel(model: ActiveModel & { fittedAt: string; until: string; logLikelihood: number; customers: number }): Promise<void>;
 }

@@ -135,17 +135,37 @@ export function nightsToRun(cursor: string | null, asOf: string): string[] {
 }
 
 export interface NightPlan {
-  nights: { night: string; prevNight: string | null; shards: number[] }[];
+  owner: string;
+  nights: { night: string; prevNight: string | null; shards: number[]; owner: string; last: boolean }[];
+  /** Why nothing was planned, when another run holds the lease. */
+  skipped?: string;
 }
 
-/** What the state machine iterates: each missed night in order, each with every shard. */
-export async function planNights(asOf: string, ledger: NightlyLedger): Promise<NightPlan> {
+/** A run's hold on the nightly: long enough for the slowest catch-up, short enough to recover from a crash. */
+export const LEASE_MS = 20 * 3_600_000;
+
+/**
+ * What the state machine iterates: each missed night in order, each with every shard. Two runs at once (a
+ * manual start beside the scheduled one) would race on the shard totals, so a run first takes the lease;
+ * a run that cannot plans nothing. `force` takes over a lease left by a run that died.
+ */
+export async function planNights(asOf: string, ledger: NightlyLedger, owner: string, force = false): Promise<NightPlan> {
+  const lease = await ledger.acquireLease(owner, Date.now() + LEASE_MS, force);
+  if (!lease.ok)
+    return {
+      owner,
+      nights: [],
+      skipped: `another nightly run (${lease.holder ?? 'unknown'}) holds the lease until ${lease.until ? new Date(lease.until).toISOString() : '?'}`,
+    };
   const cursor = await ledger.getCursor();
   let prev = cursor;
   const shards = Array.from({ length: SHARDS }, (_, i) => i);
+  const nights = nightsToRun(cursor, asOf);
+  if (nights.length === 0) await ledger.releaseLease(owner);
   return {
-    nights: nightsToRun(cursor, asOf).map((night) => {
-      const n = { night, prevNight: prev, shards };
+    owner,
+    nights: nights.map((night, i) => {
+      const n = { night, prevNight: prev, shards, owner, last: i === nights.length - 1 };
       prev = night;
       return n;
     }),
@@ -157,22 +177,22 @@ export async function runNightly(
   asOf: string,
   deps: NightlyDeps,
   onNight?: (s: HealthSnapshot) => void,
+  opts: { force?: boolean } = {},
 ): Promise<HealthSnapshot[]> {
-  const cursor = await deps.ledger.getCursor();
+  const plan = await planNights(asOf, deps.ledger, `local-${process.pid}-${Math.random().toString(36).slice(2, 8)}`, opts.force);
+  if (plan.skipped) throw new Error(`${plan.skipped}; use --force if that run died`);
   const out: HealthSnapshot[] = [];
-  let prev = cursor;
-  for (const night of nightsToRun(cursor, asOf)) {
-    await mapPool(
-      Array.from({ length: SHARDS }, (_, i) => i),
-      4,
-      async (shard) => {
-        while (!(await processSegment(night, prev, shard, deps, { maxCustomers: 5_000 })).done);
-      },
-    );
-    const snap = await finishNight(night, deps);
-    onNight?.(snap);
-    out.push(snap);
-    prev = night;
+  try {
+    for (const n of plan.nights) {
+      await mapPool(n.shards, 4, async (shard) => {
+        while (!(await processSegment(n.night, n.prevNight, shard, deps, { maxCustomers: 5_000 })).done);
+      });
+      const snap = await finishNight(n.night, deps);
+      onNight?.(snap);
+      out.push(snap);
+    }
+  } finally {
+    await deps.ledger.releaseLease(plan.owner);
   }
   return out;
 }

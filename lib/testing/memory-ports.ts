@@ -178,6 +178,16 @@ export class MemoryNightlyLedger implements NightlyLedger {
   async listSnapshots() {
     return [...this.snapshots.values()].sort((a, b) => (a.night < b.night ? -1 : 1));
   }
+  lease: { owner: string; until: number } | undefined;
+  async acquireLease(owner: string, untilMs: number, force = false) {
+    if (!force && this.lease && this.lease.until >= Date.now() && this.lease.owner !== owner)
+      return { ok: false, holder: this.lease.owner, until: this.lease.until };
+    this.lease = { owner, until: untilMs };
+    return { ok: true };
+  }
+  async releaseLease(owner: string) {
+    if (this.lease?.owner === owner) this.lease = undefined;
+  }
   async getModel() {
     return this.model;
   }

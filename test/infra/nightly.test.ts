@@ -203,8 +203,9 @@ describe('state machine', () => {
   it('plans first, then maps over the nights one at a time', () => {
     expect(asl.StartAt).toBe('Plan');
     expect(states['Plan']).toMatchObject({ Type: 'Task', Resource: `${fnIds.plan}.Arn`, Next: 'EachNight' });
-    // The execution input ({} from the schedule, or {asOf}) goes to the plan function as is.
-    expect(states['Plan']!['Parameters']).toBeUndefined();
+    // The execution input ({} from the schedule, or {asOf, force}) goes to the plan function under "input",
+    // with the execution id that holds the nightly lease.
+    expect(states['Plan']!['Parameters']).toEqual({ 'input.$': '$', 'owner.$': '$$.Execution.Id' });
     expect(eachNight).toMatchObject({ Type: 'Map', ItemsPath: '$.nights', MaxConcurrency: 1, ResultPath: null });
     expect(eachNight['ItemProcessor'].StartAt).toBe('EachShard');
     expect(states[eachNight['Next']]!.Type).toBe('Succeed');
@@ -223,7 +224,8 @@ describe('state machine', () => {
     expect(nightStates['Finish']).toMatchObject({
       Type: 'Task',
       Resource: `${fnIds.finish}.Arn`,
-      Parameters: { 'night.$': '$.night' },
+      // The last night's Finish frees the lease its run took in Plan.
+      Parameters: { 'night.$': '$.night', 'owner.$': '$.owner', 'last.$': '$.last' },
       End: true,
     });
   });
