@@ -149,7 +149,8 @@ export function buildCli(): Command {
     .description('bring tiers, stages, points expiry and health snapshots up to a date (catches up missed nights)')
     .addOption(asOfOption)
     .option('--json', 'one JSON object per night')
-    .action(async (o: { asOf?: string; json?: boolean }) => {
+    .option('--force', 'take over the lease of a run that died')
+    .action(async (o: { asOf?: string; json?: boolean; force?: boolean }) => {
       targetCheck(program.opts()['target']);
       const rt = await openRuntime(program.opts()['target']);
       try {
@@ -157,13 +158,18 @@ export function buildCli(): Command {
         const asOf = o.asOf ?? addDays(today(config.brand.timeZone), -1);
         const model = await rt.adapters.nightly.getModel();
         const deps = { customers: rt.adapters.customers, ledger: rt.adapters.nightly, config, ...(model ? { model } : {}) };
-        const done = await runNightly(asOf, deps, (s) => {
+        const done = await runNightly(
+          asOf,
+          deps,
+          (s) => {
           if (o.json) console.log(JSON.stringify({ night: s.night, customersProcessed: s.customersProcessed, active: s.totals.brand.active, returningRatio: s.returningRatio }));
           else
             console.log(
               `${s.night}: ${s.customersProcessed} customers due, ${s.totals.brand.active} active in the rolling year, returning ratio ${s.returningRatio === null ? '-' : (100 * s.returningRatio).toFixed(1) + '%'}`,
             );
-        });
+          },
+          o.force ? { force: true } : {},
+        );
         if (done.length === 0 && !o.json) console.log(`nothing to do: nights up to ${(await rt.adapters.nightly.getCursor()) ?? asOf} are closed`);
       } finally {
         await rt.close();
