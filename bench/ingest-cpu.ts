@@ -5,7 +5,8 @@
  * Baseline: fs.createReadStream(file) piped into csv-parse with default options, counting records.
  * Ours: ingestObject over the same file streamed from disk (decode, CSV, header mapping, row validation,
  * versioning), with a customer store that aggregates in memory: order versions grouped per customer, then the
- * ingest's own per-customer finish step runs computeCustomerState over each touched customer's orders.
+ * ingest's own per-customer finish step (refreshCustomer) runs computeCustomerState and the derivation (stage,
+ * tier, due date: deriveFromOrders) over each touched customer's orders, as of the day after the last export day.
  * Storage cost is excluded (no DynamoDB); reject reports are discarded.
  *
  * Args: [--rows N] [--customers N]   Output: {"rows","rowsPerSec","baselineRowsPerSec","ratio", ...}
@@ -40,7 +41,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const baselineRowsPerSec = baselineRows / baselineSec;
   log(`  ${baselineRows} rows in ${baselineSec.toFixed(2)} s = ${Math.round(baselineRowsPerSec)} rows/s`);
 
-  log('ours: ingestObject (decode + CSV + validate + version) + per-customer aggregation and computeCustomerState ...');
+  log('ours: ingestObject (decode + CSV + validate + version) + per-customer aggregation, state and derivation ...');
   const objects = new DiskObjectStore();
   const key = 'incoming/orders/orders-bench.csv';
   objects.add(key, file);

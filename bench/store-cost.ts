@@ -60,6 +60,9 @@ class ComputedCapacity {
   /** Read units of the file ledger lookups (GetItem F#key/E#etag); an orders ingest does no other GetItem. */
   ledgerReadUnits = 0;
   commands: Record<string, number> = {};
+  /** Sizes of the items successfully put, by kind (sk #STATE vs O#...). */
+  stateBytes: number[] = [];
+  orderBytes: number[] = [];
 }
 
 function meterSnapshot(m: CapacityMeter) {
@@ -105,7 +108,13 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       try {
         const r = await next(a);
         const out = r.output as { Items?: Item[]; Item?: Item };
-        if (name === 'PutItemCommand' && input.Item) computed.writeUnits += Math.ceil(itemSize(input.Item) / 1024);
+        if (name === 'PutItemCommand' && input.Item) {
+          const size = itemSize(input.Item);
+          computed.writeUnits += Math.ceil(size / 1024);
+          const sk = input.Item['sk']?.S ?? '';
+          if (sk === '#STATE') computed.stateBytes.push(size);
+          else if (sk.startsWith('O#')) computed.orderBytes.push(size);
+        }
         else if (name === 'QueryCommand' || name === 'GetItemCommand') {
           const items = out.Items ?? (out.Item ? [out.Item] : []);
           const bytes = items.reduce((s, i) => s + itemSize(i), 0);
@@ -161,10 +170,18 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       `  ${p1.summary.rows} rows, ${p1.summary.applied} applied (${p1.summary.unchanged} unchanged), ${p1.summary.rejected} rejected, ` +
         `${p1.summary.customers} customers in ${p1.seconds.toFixed(1)} s`,
     );
+    const sizes = (xs: number[]) => ({ n: xs.length, avg: Math.round(xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)), max: Math.max(0, ...xs), over1KB: xs.filter((x) => x > 1024).length });
+    const stateItems = sizes(p1.computed.stateBytes);
+    const orderItems = sizes(p1.computed.orderBytes);
+    log(`  state items ${JSON.stringify(stateItems)}; order items ${JSON.stringify(orderItems)}`);
+    p1.computed.stateBytes = [];
+    p1.computed.orderBytes = [];
     log(`  meter ${JSON.stringify(p1.meter)}; computed ${JSON.stringify(p1.computed)}; http ${JSON.stringify(p1.http)}`);
     log('pass 2: the same bytes as incoming/orders/orders-2026-03-31-copy.csv ...');
     const p2 = await pass('incoming/orders/orders-2026-03-31-copy.csv');
     log(`  ${p2.summary.rows} rows, ${p2.summary.applied} applied (${p2.summary.unchanged} unchanged) in ${p2.seconds.toFixed(1)} s`);
+    p2.computed.stateBytes = [];
+    p2.computed.orderBytes = [];
     log(`  meter ${JSON.stringify(p2.meter)}; computed ${JSON.stringify(p2.computed)}; http ${JSON.stringify(p2.http)}`);
 
     const fromDynalite = p1.meter.writeUnits > 0 && p1.meter.readUnits > 0;
@@ -202,6 +219,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       failedConditionalWriteUnits: p1.computed.failedConditionalWriteUnits,
       computedWriteUnits: p1.computed.writeUnits,
       computedReadUnits: p1.computed.readUnits,
+      stateItemBytes: stateItems,
+      orderItemBytes: orderItems,
       dynamodbOperations: p1.http.byOperation['dynamodb'] ?? {},
       s3Requests: p1.http.total['s3'] ?? 0,
       writeUnitsOnRepeat,

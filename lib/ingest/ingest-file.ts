@@ -97,7 +97,7 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps): Promise
   const handler: RowHandler =
     kind === 'orders'
       ? ordersRowHandler(header.fields, deps.config, versionMs, deps.customers, deps.model)
-      : membersRowHandler(header.fields, deps.config, versionMs, deps.customers, name);
+      : membersRowHandler(header.fields, deps.config, versionMs, deps.customers, name, deps.model);
   if (handler.missing.length > 0)
     return quarantine(
       `no recognisable ${kind} header: missing ${handler.missing.join(', ')} (found: ${header.fields.join(', ')}). ` +

@@ -5,6 +5,8 @@ import { mergeProfile, sameProfile, type MemberProfile } from '../members/profil
 import { mapHeader, pick } from './header-map.ts';
 import type { CustomerStore, PutOutcome } from './ports.ts';
 import type { RowHandler } from './row-handler.ts';
+import type { ActiveModel } from '../derive/metrics.ts';
+import { refreshCustomer } from '../state/refresh-customer.ts';
 
 /** Read-merge-write of a profile under optimistic concurrency; the merge is order-independent. */
 export async function applyProfile(store: CustomerStore, update: MemberProfile): Promise<PutOutcome> {
@@ -24,6 +26,7 @@ export function membersRowHandler(
   defaultVersionMs: number,
   store: CustomerStore,
   file: string,
+  model?: ActiveModel,
 ): RowHandler {
   const map = mapHeader<MemberColumn>(header, MEMBER_COLUMNS, MEMBER_HEADER_ALIASES, config.columns.members, REQUIRED_MEMBER_COLUMNS);
   const touched = new Map<string, boolean>();
@@ -37,7 +40,10 @@ export function membersRowHandler(
       return { rejectRow: false, errors, apply: () => applyProfile(store, profile) };
     },
     touched: () => touched,
-    // Profiles are written whole by applyProfile; there is no per-customer aggregate to recompute.
-    async finish() {},
+    // A member with no orders yet still needs a state item: the prospect stage, the export, the nightly.
+    async finish(customerId, _wrote, asOf) {
+      const rec = await store.loadCustomer(customerId);
+      if (!rec.state) await refreshCustomer(store, customerId, config, asOf, true, model);
+    },
   };
 }

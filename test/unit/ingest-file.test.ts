@@ -131,3 +131,19 @@ describe('ingestObject: members', () => {
     expect(profileValues(w.customers.profiles.get('0001')?.profile).smsConsent?.optIn).toBe(false);
   });
 });
+
+describe('members without orders', () => {
+  it('get a state item in the prospect stage; their first order moves them on', async () => {
+    const objects = new MemoryObjectStore();
+    const customers = new MemoryCustomerStore();
+    const ledger = new MemoryLedger();
+    const deps = { objects, customers, ledger, config: defaultConfig, asOf: '2026-03-10' };
+    await objects.put('incoming/members/m.csv', 'customer_id,name\n0009,Wu\n');
+    await ingestObject({ key: 'incoming/members/m.csv', etag: 'm', lastModifiedMs: 0 }, deps);
+    expect(customers.states.get('0009')?.derived).toMatchObject({ stage: 'prospect', stageRule: 'no-orders' });
+    expect(customers.states.get('0009')?.state.orderCount).toBe(0);
+    await objects.put('incoming/orders/o.csv', 'order_id,customer_id,ordered_at,amount\nA1,0009,2026-03-10,100\n');
+    await ingestObject({ key: 'incoming/orders/o.csv', etag: 'o', lastModifiedMs: 0 }, deps);
+    expect(customers.states.get('0009')?.derived).toMatchObject({ stage: 'exploration', stageSince: '2026-03-10' });
+  });
+});
