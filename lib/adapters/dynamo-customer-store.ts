@@ -77,6 +77,7 @@ export class DynamoCustomerStore implements CustomerStore, FileLedger {
 
   async loadCustomer(customerId: string): Promise<CustomerRecord & { orders: OrderRecord[] }> {
     let rec: CustomerRecord = { customerId, rev: 0 };
+    let profile: MemberProfile | undefined;
     const orders: OrderRecord[] = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
@@ -84,7 +85,8 @@ export class DynamoCustomerStore implements CustomerStore, FileLedger {
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND sk >= :from',
-          ExpressionAttributeValues: { ':pk': { S: customerPk(customerId) }, ':from': { S: STATE_SK } },
+          // From #PROFILE: profile, then state, then orders, in one Query (the state still precedes the orders).
+          ExpressionAttributeValues: { ':pk': { S: customerPk(customerId) }, ':from': { S: PROFILE_SK } },
           ConsistentRead: true,
           ExclusiveStartKey: start,
           ReturnConsumedCapacity: 'TOTAL',
@@ -95,11 +97,12 @@ export class DynamoCustomerStore implements CustomerStore, FileLedger {
         this.meter.itemsRead++;
         const sk = item.sk?.S;
         if (sk === STATE_SK) rec = recordOf(item);
+        else if (sk === PROFILE_SK && item.p?.S) profile = JSON.parse(item.p.S) as MemberProfile;
         else if (sk?.startsWith('O#') && item.o?.S) orders.push(JSON.parse(item.o.S) as OrderRecord);
       }
       start = r.LastEvaluatedKey;
     } while (start);
-    return { ...rec, orders };
+    return { ...rec, ...(profile ? { profile } : {}), orders };
   }
 
   /** The state item alone (a nightly retry after a lost race). */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IANAZone } from 'luxon';
 import { MEMBER_COLUMNS, ORDER_COLUMNS } from '../csv/headers.ts';
+import { campaignSchema, contactPolicySchema } from './campaigns-schema.ts';
 
 const ianaZone = z
   .string()
@@ -146,6 +147,12 @@ export const configSchema = z.strictObject({
     .default(valueSegmentsSchema.parse({}))
     .describe('Value pyramid shares by rank of trailing 365-day net spend; the rest is "base".'),
   nightly: nightlySchema.default(nightlySchema.parse({})),
+  contactPolicy: contactPolicySchema.default(contactPolicySchema.parse({})),
+  campaigns: z
+    .array(campaignSchema)
+    .default([])
+    .refine((cs) => new Set(cs.map((c) => c.id)).size === cs.length, { message: 'campaign ids must be unique' })
+    .describe('The moments to send; each one a campaign with its audience, channels, hold-out and templates.'),
   columns: columnMappingSchema
     .default(columnMappingSchema.parse({}))
     .describe('Extra header spellings mapped to canonical columns, e.g. {"orders": {"Beleg-Nr": "order_id"}}.'),

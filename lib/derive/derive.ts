@@ -4,9 +4,15 @@ import type { OrderRecord } from '../orders/order.ts';
 import { computeCustomerState, type CustomerState } from '../state/customer-state.ts';
 import { addDays } from '../time.ts';
 import { advanceState } from '../state/advance-state.ts';
+import { touchTriggerDates } from '../touches/plan.ts';
 import { evaluateStage } from './lifecycle.ts';
 import { computeMetrics, purchaseDaysIn, spendIn, type ActiveModel } from './metrics.ts';
 import { advanceTier, qualificationChangeDates, qualifyingSpend, type TierState } from './tiers.ts';
+
+/** What the derivation needs beyond the orders: facts from the member profile. */
+export interface CustomerFacts {
+  birthday?: string | null | undefined;
+}
 
 export interface StageEntry {
   stage: string;
@@ -33,6 +39,8 @@ export interface DerivedState {
   stageHistory: StageEntry[];
   tier: TierState | null;
   pointsExpiringSoon: number;
+  /** From the member profile (YYYY-MM-DD or --MM-DD): birthday touches join the due dates. */
+  birthday?: string | null;
   /** Next date the state can change by time alone; the due index is keyed on it. */
   nextDue: string | null;
 }
@@ -130,6 +138,7 @@ export function advanceDerived(
   date: string,
   config: MomentsConfig,
   model?: ActiveModel,
+  facts: CustomerFacts = { birthday: prev?.birthday ?? null },
 ): DerivedState {
   const metrics = computeMetrics(state, date, model);
   const { stage, rule } = evaluateStage(metrics, config);
@@ -145,9 +154,10 @@ export function advanceDerived(
     stageHistory,
     tier,
     pointsExpiringSoon: pointsExpiringSoon(state, date, config),
+    ...(facts.birthday ? { birthday: facts.birthday } : {}),
     nextDue: null,
   };
-  const dates = changeDates(state, next, date, config, model);
+  const dates = [...changeDates(state, next, date, config, model), ...touchTriggerDates(state, next, date, config)];
   next.nextDue = dates.length ? dates.reduce((m, d) => (d < m ? d : m), FAR) : null;
   return next;
 }
@@ -176,6 +186,7 @@ export function deriveFromOrders(
   config: MomentsConfig,
   asOf: string,
   model?: ActiveModel,
+  facts: CustomerFacts = {},
 ): { state: CustomerState; derived: DerivedState } {
   const orderDates = [...new Set(orders.map((o) => o.localDate))].filter((d) => d <= asOf).sort();
   let derived: DerivedState | undefined;
@@ -185,13 +196,13 @@ export function deriveFromOrders(
   while (d !== undefined && d <= asOf) {
     // From the orders on an order date; between order dates only time moves (lots expire), as in the nightly.
     s = s && orderDates[i] !== d ? advanceState(s, d) : computeCustomerState(customerId, orders, config, d);
-    derived = advanceDerived(derived, s, d, config, model);
+    derived = advanceDerived(derived, s, d, config, model, facts);
     while (i < orderDates.length && orderDates[i]! <= d) i++;
     const nextOrder = orderDates[i];
     const nextDue = derived.nextDue ?? undefined;
     d = nextOrder && (!nextDue || nextOrder < nextDue) ? nextOrder : nextDue;
   }
   const state = computeCustomerState(customerId, orders, config, asOf);
-  if (!derived) derived = advanceDerived(undefined, state, asOf, config, model);
+  if (!derived) derived = advanceDerived(undefined, state, asOf, config, model, facts);
   return { state, derived };
 }

@@ -1,7 +1,7 @@
 import type { MomentsConfig } from '../config/schema.ts';
 import { MEMBER_COLUMNS, MEMBER_HEADER_ALIASES, REQUIRED_MEMBER_COLUMNS, type MemberColumn } from '../csv/headers.ts';
 import { parseMemberRow } from '../members/parse-member-row.ts';
-import { mergeProfile, sameProfile, type MemberProfile } from '../members/profile.ts';
+import { mergeProfile, profileValues, sameProfile, type MemberProfile } from '../members/profile.ts';
 import { mapHeader, pick } from './header-map.ts';
 import type { CustomerStore, PutOutcome } from './ports.ts';
 import type { RowHandler } from './row-handler.ts';
@@ -40,10 +40,12 @@ export function membersRowHandler(
       return { rejectRow: false, errors, apply: () => applyProfile(store, profile) };
     },
     touched: () => touched,
-    // A member with no orders yet still needs a state item: the prospect stage, the export, the nightly.
+    // A member with no orders yet still needs a state item (the prospect stage, the export, the nightly);
+    // a changed birthday moves the customer's due dates.
     async finish(customerId, _wrote, asOf) {
       const rec = await store.loadCustomer(customerId);
-      if (!rec.state) await refreshCustomer(store, customerId, config, asOf, true, model);
+      const birthday = profileValues(rec.profile).birthday;
+      if (!rec.state || (rec.derived?.birthday ?? null) !== birthday) await refreshCustomer(store, customerId, config, asOf, true, model);
     },
   };
 }

@@ -42,7 +42,7 @@ export interface CustomerStore {
   /** Stores the order version unless an equal or newer version is already stored (conditional write). */
   putOrder(order: OrderRecord): Promise<PutOutcome>;
   /** Consistent read of the state revision and every order version, state read first. */
-  loadCustomer(customerId: string): Promise<CustomerRecord & { orders: OrderRecord[] }>;
+  loadCustomer(customerId: string): Promise<CustomerRecord & { orders: OrderRecord[]; profile?: MemberProfile }>;
   /** Writes the state if the stored revision is still `expectedRev`; false when someone else wrote first. */
   saveState(state: CustomerState, expectedRev: number, extras?: CustomerExtras): Promise<boolean>;
   loadProfile(customerId: string): Promise<{ rev: number; profile?: MemberProfile }>;

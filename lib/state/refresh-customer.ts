@@ -3,6 +3,7 @@ import { deriveFromOrders, type DerivedState } from '../derive/derive.ts';
 import type { ActiveModel } from '../derive/metrics.ts';
 import type { CustomerStore } from '../ingest/ports.ts';
 import type { CustomerState } from './customer-state.ts';
+import { profileValues } from '../members/profile.ts';
 
 /**
  * Recomputes a customer's state (and derived state: stage, tier, ...) from its stored orders and writes it under
@@ -22,7 +23,8 @@ export async function refreshCustomer(
 ): Promise<{ state: CustomerState; derived: DerivedState; attempts: number; changed: boolean }> {
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const rec = await store.loadCustomer(customerId);
-    const { state, derived } = deriveFromOrders(customerId, rec.orders, config, asOf, model);
+    const facts = { birthday: profileValues(rec.profile).birthday };
+    const { state, derived } = deriveFromOrders(customerId, rec.orders, config, asOf, model, facts);
     // A caller that wrote nothing (duplicate file, retried event) leaves an unchanged state alone: reads, no writes.
     if (!wroteOrders && rec.state && JSON.stringify({ s: rec.state, d: rec.derived }) === JSON.stringify({ s: state, d: derived }))
       return { state, derived, attempts: attempt, changed: false };

@@ -44,7 +44,8 @@ export class MemoryCustomerStore implements CustomerStore {
     await this.yieldRandomly();
     const rec = this.record(id);
     await this.yieldRandomly(); // other tasks may write between the state read and the order read
-    return { ...rec, orders: [...(this.orders.get(id)?.values() ?? [])] };
+    const p = this.profiles.get(id);
+    return { ...rec, ...(p ? { profile: structuredClone(p.profile) } : {}), orders: [...(this.orders.get(id)?.values() ?? [])] };
   }
 
   private record(id: string): CustomerRecord {
