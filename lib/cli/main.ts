@@ -1,7 +1,7 @@
 import { createWriteStream, readFileSync, statSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { configSchema } from '../config/schema.ts';
-import { formatConfigErrors } from '../config/errors.ts';
+import { validateConfigJson } from '../config/validate.ts';
 import { formatMinor } from '../money.ts';
 import { customerExportRow } from './export-fields.ts';
 import { ingestFiles } from './ingest-files.ts';
@@ -11,7 +11,11 @@ import { ingestProgress } from '../ingest/progress.ts';
 import { runDemo } from './demo.ts';
 import { runNightly } from '../nightly/run-nightly.ts';
 import { fitOnBase } from '../model/fit-base.ts';
-import { addDays, today } from '../time.ts';
+import { addDays, endOfLocalDay, today } from '../time.ts';
+import { localTouches } from './local-touches.ts';
+import type { LocalRuntime } from './local-runtime.ts';
+import { touchExportRows } from '../touches/touch.ts';
+import { nightRunTime } from '../touches/timing.ts';
 
 class UsageError extends Error {}
 
@@ -157,7 +161,17 @@ export function buildCli(): Command {
         const { config } = await rt.adapters.config.load();
         const asOf = o.asOf ?? addDays(today(config.brand.timeZone), -1);
         const model = await rt.adapters.nightly.getModel();
-        const deps = { customers: rt.adapters.customers, ledger: rt.adapters.nightly, config, ...(model ? { model } : {}) };
+        const local = rt.target === 'local' ? localTouches(rt as LocalRuntime) : undefined;
+        const { version } = await rt.adapters.config.load();
+        const cutoffs = (await rt.adapters.nightly.getSnapshot())?.cutoffs;
+        const deps = {
+          customers: rt.adapters.customers,
+          ledger: rt.adapters.nightly,
+          config,
+          ...(model ? { model } : {}),
+          // Locally a night "runs" at its scheduled time, so a replay of history plans touches as it would have.
+          ...(local ? { touches: { ...local.planning(version, (night: string) => nightRunTime(night, config)), cutoffs } } : {}),
+        };
         const done = await runNightly(
           asOf,
           deps,
@@ -171,6 +185,11 @@ export function buildCli(): Command {
           o.force ? { force: true } : {},
         );
         if (done.length === 0 && !o.json) console.log(`nothing to do: nights up to ${(await rt.adapters.nightly.getCursor()) ?? asOf} are closed`);
+        if (local) {
+          local.save();
+          local.close();
+          if (!o.json && local.queue.items.length) console.log(`${local.queue.items.length} touches queued: npx moments deliver`);
+        }
       } finally {
         await rt.close();
       }
@@ -208,6 +227,49 @@ export function buildCli(): Command {
           if (!o.json) console.log('activated: pAlive and lifecycle rules use it from the next ingest or nightly');
         }
       } finally {
+        await rt.close();
+      }
+    });
+
+  program
+    .command('deliver')
+    .description('local stack: send the queued touches due up to a time (default now) to the local SES and SMS endpoints')
+    .option('--until <time>', 'ISO date-time or YYYY-MM-DD (end of that day, brand time)')
+    .action(async (o: { until?: string }) => {
+      targetCheck(program.opts()['target']);
+      if (program.opts()['target'] === 'aws') throw new UsageError('on AWS the send function consumes the touch queue; deliver is for the local stack');
+      const rt = await openLocal();
+      const local = localTouches(rt);
+      try {
+        const { config } = await rt.adapters.config.load();
+        const until = !o.until ? Date.now() : /^\d{4}-\d{2}-\d{2}$/.test(o.until) ? endOfLocalDay(o.until, config.brand.timeZone) : Date.parse(o.until);
+        if (!Number.isFinite(until)) throw new UsageError(`--until: not a date-time: ${o.until}`);
+        const r = await local.deliver(until, config);
+        local.save();
+        const other = Object.entries(r.other).map(([k, n]) => `${n} ${k}`).join(', ');
+        console.log(`${r.sent} sent${other ? `, ${other}` : ''}; ${local.queue.items.length} still queued, ${local.queue.dlq.length} in the dead-letter queue`);
+        console.log(`  email: ${rt.stack.endpoints.ses}/store   SMS: ${rt.stack.home}/sns/messages.jsonl   log: npx moments export touches`);
+      } finally {
+        local.close();
+        await rt.close();
+      }
+    });
+
+  exp
+    .command('touches')
+    .description('every touch decision, one per line: customerId, campaignId, moment, channel, status, reason, periodKey, plannedFor, sentAt, messageId')
+    .option('-o, --out <file>', 'write to a file instead of stdout')
+    .action(async (o: { out?: string }) => {
+      targetCheck(program.opts()['target']);
+      const rt = await openLocal();
+      const local = localTouches(rt);
+      const out = o.out ? createWriteStream(o.out) : process.stdout;
+      try {
+        for await (const t of local.store.scan())
+          for (const row of touchExportRows(t)) if (!out.write(JSON.stringify(row) + '\n')) await new Promise<void>((r) => out.once('drain', () => r()));
+      } finally {
+        if (o.out) await new Promise<void>((r) => (out as ReturnType<typeof createWriteStream>).end(() => r()));
+        local.close();
         await rt.close();
       }
     });
@@ -277,8 +339,7 @@ function validateConfigFile(file: string): string[] {
   } catch (e) {
     return [`${file}: ${(e as Error).message}`];
   }
-  const r = configSchema.safeParse(json);
-  return r.success ? [] : formatConfigErrors(r.error).map((m) => `${file}: ${m}`);
+  return validateConfigJson(json).errors.map((m) => `${file}: ${m}`);
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -8,6 +8,7 @@ import type { CustomerState } from '../state/customer-state.ts';
 import { addDays } from '../time.ts';
 import { applyContribution, emptyTotals, mergeTotals, valueCutoffs, type HealthSnapshot, type HealthTotals } from './health.ts';
 import type { NightlyCustomers, NightlyLedger } from './ports.ts';
+import { planNightTouches, type TouchPlanning } from '../touches/plan-night.ts';
 import { SHARDS } from './shard.ts';
 
 export interface NightlyDeps {
@@ -16,6 +17,8 @@ export interface NightlyDeps {
   config: MomentsConfig;
   model?: ActiveModel;
   concurrency?: number;
+  /** When set, each processed customer's touches for the night are planned and queued. */
+  touches?: TouchPlanning;
 }
 
 /** A due customer brought to `night`: from its stored state when no order is in between, else from its orders. */
@@ -91,6 +94,9 @@ export async function processSegment(
         const ahead = r.state.asOf > night ? r.state.asOf : null;
         const next = r.derived.nextDue;
         const dueDate = ahead && (!next || ahead < next) ? ahead : next;
+        // Touches before the state write: if the segment dies in between, the rerun plans them again
+        // (touch keys make that harmless); after it, the customer would count as done for the night.
+        if (deps.touches) await planNightTouches(r.state, r.derived, contrib.trailingSpendMinor, night, deps.config, deps.touches);
         if (await deps.customers.saveState(r.state, r.rec.rev, { derived: r.derived, health, dueDate })) {
           applyContribution(totals, prev, -1);
           applyContribution(totals, contrib, 1);

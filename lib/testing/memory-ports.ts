@@ -196,3 +196,38 @@ export class MemoryNightlyLedger implements NightlyLedger {
     this.model = { params: m.params, unitDays: m.unitDays, version: m.version };
   }
 }
+
+import type { TouchStore } from '../touches/ports.ts';
+import type { TouchRecord } from '../touches/touch.ts';
+
+export class MemoryTouchStore implements TouchStore {
+  touches = new Map<string, TouchRecord>();
+  suppressed = new Map<string, string>();
+  beforeUpdate: (t: TouchRecord) => void = () => {};
+  async create(t: TouchRecord) {
+    if (this.touches.has(t.key)) return false;
+    this.touches.set(t.key, structuredClone({ ...t, rev: 1 }));
+    return true;
+  }
+  async get(key: string) {
+    return structuredClone(this.touches.get(key));
+  }
+  async update(t: TouchRecord, expectedRev: number) {
+    this.beforeUpdate(t);
+    if (this.touches.get(t.key)?.rev !== expectedRev) return false;
+    this.touches.set(t.key, structuredClone(t));
+    return true;
+  }
+  async recent(customerId: string) {
+    return [...this.touches.values()].filter((t) => t.customerId === customerId).map((t) => structuredClone(t));
+  }
+  async *scan() {
+    for (const t of this.touches.values()) yield structuredClone(t);
+  }
+  async isSuppressed(channel: string, address: string) {
+    return this.suppressed.get(`${channel}|${address.toLowerCase()}`);
+  }
+  async suppress(channel: string, address: string, reason: string) {
+    this.suppressed.set(`${channel}|${address.toLowerCase()}`, reason);
+  }
+}

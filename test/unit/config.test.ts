@@ -4,13 +4,21 @@ import { describe, expect, it } from 'vitest';
 import { formatConfigErrors } from '../../lib/config/errors.ts';
 import { configJsonSchema } from '../../lib/config/json-schema.ts';
 import { configSchema } from '../../lib/config/schema.ts';
+import { validateConfigJson } from '../../lib/config/validate.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 
 describe('configuration', () => {
-  it('the shipped example is valid', () => {
-    const r = configSchema.safeParse(JSON.parse(readFileSync(resolve(root, 'examples/campaigns.json'), 'utf8')));
-    expect(r.success ? [] : formatConfigErrors(r.error)).toEqual([]);
+  it('the shipped example is valid, templates included', () => {
+    expect(validateConfigJson(JSON.parse(readFileSync(resolve(root, 'examples/campaigns.json'), 'utf8'))).errors).toEqual([]);
+  });
+  it('a template typo or an over-long SMS is reported with its JSON path', () => {
+    const json = JSON.parse(readFileSync(resolve(root, 'examples/campaigns.json'), 'utf8'));
+    json.campaigns[1].templates['zh-CN'].sms = '您有{{ lott.points }}积分';
+    json.campaigns[2].templates['zh-CN'].sms = '很长的短信'.repeat(60);
+    const errors = validateConfigJson(json).errors;
+    expect(errors.some((e) => e.startsWith('$.campaigns[1].templates.zh-CN: sms: undefined variable "lott"'))).toBe(true);
+    expect(errors.some((e) => e.startsWith('$.campaigns[2].templates.zh-CN: sms:') && e.includes('segments'))).toBe(true);
   });
   it('the committed JSON Schema is the one generated from the runtime schema (npm run schema)', () => {
     const committed = JSON.parse(readFileSync(resolve(root, 'schema/campaigns.schema.json'), 'utf8'));

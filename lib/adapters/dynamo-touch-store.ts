@@ -1,0 +1,126 @@
+import {
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  ScanCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import type { Channel } from '../config/campaigns-schema.ts';
+import type { TouchStore } from '../touches/ports.ts';
+import type { TouchRecord } from '../touches/touch.ts';
+
+/**
+ *   pk T#<customer>  sk <campaign>|<period>   one touch: intent, decisions, outcome (the touch key)
+ *   pk SUP#<channel> sk <address>             suppressed phone number or email address, with the reason
+ */
+const pkOf = (customerId: string) => `T#${customerId}`;
+function split(key: string): { pk: string; sk: string } {
+  const i = key.indexOf('|');
+  return { pk: pkOf(key.slice(0, i)), sk: key.slice(i + 1) };
+}
+
+function conditionFailed(e: unknown): boolean {
+  return (e as { name?: string })?.name === 'ConditionalCheckFailedException';
+}
+
+export class DynamoTouchStore implements TouchStore {
+  private readonly client: DynamoDBClient;
+  private readonly tableName: string;
+
+  constructor(opts: { client: DynamoDBClient; tableName: string }) {
+    this.client = opts.client;
+    this.tableName = opts.tableName;
+  }
+
+  private item(t: TouchRecord): Record<string, AttributeValue> {
+    const { pk, sk } = split(t.key);
+    return { pk: { S: pk }, sk: { S: sk }, rev: { N: String(t.rev) }, status: { S: t.status }, t: { S: JSON.stringify(t) } };
+  }
+
+  async create(t: TouchRecord): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutItemCommand({ TableName: this.tableName, Item: this.item({ ...t, rev: 1 }), ConditionExpression: 'attribute_not_exists(pk)' }),
+      );
+      return true;
+    } catch (e) {
+      if (conditionFailed(e)) return false;
+      throw e;
+    }
+  }
+
+  async get(key: string): Promise<TouchRecord | undefined> {
+    const { pk, sk } = split(key);
+    const r = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: pk }, sk: { S: sk } }, ConsistentRead: true }));
+    return r.Item?.t?.S ? { ...(JSON.parse(r.Item.t.S) as TouchRecord), rev: Number(r.Item.rev?.N ?? 1) } : undefined;
+  }
+
+  async update(t: TouchRecord, expectedRev: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: this.item(t),
+          ConditionExpression: 'rev = :rev',
+          ExpressionAttributeValues: { ':rev': { N: String(expectedRev) } },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (conditionFailed(e)) return false;
+      throw e;
+    }
+  }
+
+  async recent(customerId: string): Promise<TouchRecord[]> {
+    const out: TouchRecord[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const r = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: pkOf(customerId) } },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const i of r.Items ?? []) if (i.t?.S) out.push({ ...(JSON.parse(i.t.S) as TouchRecord), rev: Number(i.rev?.N ?? 1) });
+      start = r.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  async *scan(): AsyncIterable<TouchRecord> {
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const r = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: 'begins_with(pk, :p)',
+          ExpressionAttributeValues: { ':p': { S: 'T#' } },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const i of r.Items ?? []) if (i.t?.S) yield { ...(JSON.parse(i.t.S) as TouchRecord), rev: Number(i.rev?.N ?? 1) };
+      start = r.LastEvaluatedKey;
+    } while (start);
+  }
+
+  async isSuppressed(channel: Channel, address: string): Promise<string | undefined> {
+    const r = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: `SUP#${channel}` }, sk: { S: address.toLowerCase() } }, ConsistentRead: true }),
+    );
+    return r.Item?.reason?.S;
+  }
+
+  async suppress(channel: Channel, address: string, reason: string): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: { pk: { S: `SUP#${channel}` }, sk: { S: address.toLowerCase() }, reason: { S: reason }, at: { S: new Date().toISOString() } },
+      }),
+    );
+  }
+}

@@ -1,0 +1,48 @@
+import type { Campaign } from './campaigns-schema.ts';
+import { formatConfigErrors } from './errors.ts';
+import { configSchema, type MomentsConfig } from './schema.ts';
+import { validateTemplate } from '../touches/render.ts';
+
+/** The variables the planner gives each moment's templates (lib/touches/plan.ts), with sample values. */
+export function sampleVarsFor(moment: Campaign['moment'], locale: string): Record<string, unknown> {
+  const zh = locale.startsWith('zh');
+  const expiring = [
+    { points: 1200, expiresOn: '2026-03-31' },
+    { points: 300, expiresOn: '2026-06-30' },
+  ];
+  const base: Record<string, unknown> = {
+    customer: { id: '0001234', name: zh ? '王小明' : 'Alexandra Chen', tier: 'gold', stage: 'stable', homeStoreId: 'S001' },
+    points: { balance: 12680, expiring },
+    tier: { name: 'gold', since: '2025-06-30', reviewOn: '2026-06-30' },
+    campaign: { id: 'sample' },
+  };
+  switch (moment) {
+    case 'statement':
+      return { ...base, points: { balance: 12680, earnedLastMonth: 860, expiring }, deadline: '2026-03-31' };
+    case 'points-expiry':
+      return { ...base, lot: expiring[0], deadline: '2026-03-31' };
+    case 'tier-change':
+      return { ...base, deadline: '2026-06-30' };
+    default:
+      return base;
+  }
+}
+
+/**
+ * Everything `config validate` and the config function check: the schema (with JSON paths) and every campaign
+ * template rendered strictly against sample data of its moment, so a typo never reaches a customer.
+ */
+export function validateConfigJson(json: unknown): { config?: MomentsConfig; errors: string[] } {
+  const r = configSchema.safeParse(json);
+  if (!r.success) return { errors: formatConfigErrors(r.error) };
+  const errors: string[] = [];
+  r.data.campaigns.forEach((c, i) => {
+    for (const [locale, tpl] of Object.entries(c.templates)) {
+      for (const e of validateTemplate(tpl, locale, { brandName: r.data.brand.name, currency: r.data.brand.currency, vars: sampleVarsFor(c.moment, locale) }))
+        errors.push(`$.campaigns[${i}].templates.${locale}: ${e}`);
+      for (const ch of c.channels)
+        if (!tpl[ch] && locale === 'zh-CN') errors.push(`$.campaigns[${i}].templates.zh-CN.${ch}: campaign "${c.id}" may send by ${ch} but has no ${ch} template`);
+    }
+  });
+  return errors.length ? { errors } : { config: r.data, errors };
+}

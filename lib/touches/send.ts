@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import type { MomentsConfig } from '../config/schema.ts';
+import { profileValues, type MemberProfile } from '../members/profile.ts';
+import { addDays, daysBetween } from '../time.ts';
+import { ThrottledError, type Providers, type TouchStore } from './ports.ts';
+import { renderEmail, renderSms } from './render.ts';
+import { inQuietHours, localDateOf, localTime, nextAllowed } from './timing.ts';
+import { decide, FINAL, type TouchRecord } from './touch.ts';
+
+export interface SendDeps {
+  touches: TouchStore;
+  loadProfile(customerId: string): Promise<{ profile?: MemberProfile }>;
+  providers: Providers;
+  config: MomentsConfig;
+  now: () => Date;
+  /** Waits for a send slot of the channel's configured rate. */
+  throttle?: (channel: 'sms' | 'email') => Promise<void>;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export type SendOutcome =
+  | { done: true; status: TouchRecord['status'] }
+  /** Not yet: deliver the message again after this many seconds. */
+  | { done: false; retryAfterSeconds: number; reason: string };
+
+const RECENT = new Set(['sent', 'sending']);
+
+/**
+ * Delivers one touch, exactly once. The touch record is the intent; before calling the provider its status
+ * moves to `sending` (a conditional write: only one sender can win it), after the call to `sent` with the
+ * provider's message id. A message that finds a touch already `sending` cannot know whether the provider
+ * accepted it (the sender died in between): it is NOT sent again and is logged as failed, outcome unknown.
+ * Everything that may have changed since planning is checked again here: consent and suppression, the
+ * useful date, the announced deadline, quiet hours, the frequency cap.
+ */
+export async function sendTouch(key: string, deps: SendDeps): Promise<SendOutcome> {
+  const now = deps.now();
+  let t = await deps.touches.get(key);
+  if (!t) return { done: true, status: 'failed' };
+  if (FINAL.has(t.status)) return { done: true, status: t.status };
+  const policy = deps.config.contactPolicy;
+  const save = async (next: TouchRecord): Promise<boolean> => {
+    const ok = await deps.touches.update({ ...next, rev: t!.rev + 1 }, t!.rev);
+    if (ok) t = { ...next, rev: t!.rev + 1 };
+    return ok;
+  };
+  const finish = async (status: TouchRecord['status'], reason: string, extra: Partial<TouchRecord> = {}): Promise<SendOutcome> => {
+    if (!(await save(decide(t!, now, status, reason, extra)))) return sendTouch(key, deps); // raced: look again
+    return { done: true, status };
+  };
+
+  if (t.status === 'sending')
+    return finish('failed', `outcome unknown: the sender stopped after handing it to the provider (attempt ${t.attempt ?? '?'}); not sent again so it cannot arrive twice`);
+  const planned = Date.parse(t.plannedFor);
+  if (now.getTime() < planned) return { done: false, retryAfterSeconds: Math.ceil((planned - now.getTime()) / 1000), reason: 'not yet' };
+  if (now.getTime() > Date.parse(t.usefulUntil)) return finish('expired', `past its useful date ${t.usefulUntil}`);
+
+  const profile = profileValues((await deps.loadProfile(t.customerId)).profile);
+  const channel = t.channel!;
+  const consent = channel === 'sms' ? profile.smsConsent : profile.emailConsent;
+  const address = channel === 'sms' ? profile.phone : profile.email;
+  if (!consent?.optIn) return finish('suppressed', `${channel} consent withdrawn ${consent?.at.slice(0, 10) ?? ''}`.trim());
+  if (!address) return finish('suppressed', `no ${channel === 'sms' ? 'phone number' : 'email address'} any more`);
+  const suppressed = await deps.touches.isSuppressed(channel, address);
+  if (suppressed) return finish('suppressed', `${address} is suppressed: ${suppressed}`);
+
+  const today = localDateOf(now.getTime(), t.timeZone);
+  if (t.deadline && t.leadDays !== undefined && daysBetween(today, t.deadline) < t.leadDays)
+    return finish(
+      'expired',
+      `would arrive ${daysBetween(today, t.deadline)} days before the deadline it announces (${t.deadline}), less than ${t.leadDays}; ` +
+        'not sent as a statement: the points-expiry reminder covers lots that close',
+    );
+  if (inQuietHours(now.getTime(), t.timeZone, policy.quietHours)) {
+    const at = nextAllowed(now.getTime(), t.timeZone, policy.quietHours);
+    if (at > Date.parse(t.usefulUntil)) return finish('expired', 'quiet hours last past its useful date');
+    if (!(await save(decide(t, now, 'deferred', `quiet hours ${policy.quietHours.start}-${policy.quietHours.end} (${t.timeZone})`, { plannedFor: new Date(at).toISOString() }))))
+      return sendTouch(key, deps);
+    return { done: false, retryAfterSeconds: Math.ceil((at - now.getTime()) / 1000), reason: 'quiet hours' };
+  }
+  const windowMs = policy.frequencyCap.windowDays * 86_400_000;
+  const recent = (await deps.touches.recent(t.customerId)).filter(
+    (x) => x.key !== key && RECENT.has(x.status) && Math.abs(Date.parse(x.sentAt ?? x.plannedFor) - now.getTime()) < windowMs,
+  );
+  if (recent.length >= policy.frequencyCap.maxTouches) {
+    const at = localTime(addDays(today, 1), policy.sendAt, t.timeZone);
+    if (at > Date.parse(t.usefulUntil)) return finish('expired', `frequency cap (${policy.frequencyCap.maxTouches} per ${policy.frequencyCap.windowDays} days) reached until past its useful date`);
+    if (!(await save(decide(t, now, 'deferred', `frequency cap: ${recent.length} touches in ${policy.frequencyCap.windowDays} days`, { plannedFor: new Date(at).toISOString() }))))
+      return sendTouch(key, deps);
+    return { done: false, retryAfterSeconds: Math.ceil((at - now.getTime()) / 1000), reason: 'frequency cap' };
+  }
+
+  const campaign = deps.config.campaigns.find((c) => c.id === t!.campaignId);
+  if (!campaign) return finish('failed', `campaign ${t.campaignId} is no longer in the active configuration`);
+  const tpl = campaign.templates[t.locale] ?? campaign.templates['zh-CN']!;
+  const ctx = {
+    locale: campaign.templates[t.locale] ? t.locale : 'zh-CN',
+    timeZone: t.timeZone,
+    currency: deps.config.brand.currency,
+    brandName: deps.config.brand.name,
+    unsubscribeUrl: policy.unsubscribeUrl.replace('{customerId}', encodeURIComponent(t.customerId)).replace('{channel}', channel),
+    vars: { ...t.vars, customer: { ...(t.vars['customer'] as object), name: profile.name } },
+  };
+  let rendered: { sms?: string; email?: { subject: string; html: string; text: string } };
+  try {
+    if (channel === 'sms') {
+      if (!tpl.sms) return finish('failed', `campaign ${campaign.id} has no SMS template for ${ctx.locale}`);
+      rendered = { sms: renderSms(tpl.sms, ctx).text };
+    } else {
+      if (!tpl.email) return finish('failed', `campaign ${campaign.id} has no email template for ${ctx.locale}`);
+      rendered = { email: renderEmail(tpl.email, ctx) };
+    }
+  } catch (e) {
+    return finish('failed', `template: ${(e as Error).message}`);
+  }
+
+  // Intent: only one sender can move the touch to sending.
+  const attempt = randomUUID();
+  if (!(await save(decide(t, now, 'sending', `handing to ${channel} provider`, { attempt })))) return sendTouch(key, deps);
+  const sleep = deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+  for (let i = 0; ; i++) {
+    try {
+      await deps.throttle?.(channel);
+      const r =
+        channel === 'sms' ? await deps.providers.sendSms(address, rendered.sms!) : await deps.providers.sendEmail(address, policy.emailFrom, rendered.email!);
+      // Outcome.
+      await finish('sent', `sent by ${channel}`, { messageId: r.messageId, sentAt: deps.now().toISOString() });
+      return { done: true, status: 'sent' };
+    } catch (e) {
+      if (e instanceof ThrottledError && i < 5) {
+        await sleep(Math.min(200 * 2 ** i, 5_000) * (0.5 + Math.random() / 2));
+        continue;
+      }
+      // The provider refused it: nothing was accepted, so the failure is certain.
+      return finish('failed', `${channel} provider refused it: ${(e as Error).message}`);
+    }
+  }
+}
