@@ -7,7 +7,12 @@ import { formatMinor } from '../money.ts';
 import type { FileSummary } from '../ingest/ports.ts';
 import { ingestProgress } from '../ingest/progress.ts';
 import { ingestFiles } from './ingest-files.ts';
-import { runNightly } from '../nightly/run-nightly.ts';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { validateConfigJson } from '../config/validate.ts';
+import { readSnsMessages } from '../local/sns-stub.ts';
+import { filesByDate, simulate } from './simulate.ts';
+import { localTouches } from './local-touches.ts';
 import type { CustomerRecord } from '../ingest/ports.ts';
 import { momentsHome, openLocal } from './local-runtime.ts';
 
@@ -44,7 +49,7 @@ export function writeSampleFiles(dir: string, opts: { seed: number; customers: n
   const membersFile = join(dir, sampleFileName('members', opts.to));
   writeFileSync(membersFile, members.buffer);
   // One upload nobody can read: a spreadsheet saved without its header row.
-  const broken = join(dir, `orders-${opts.to}-broken.csv`);
+  const broken = join(dir, 'orders-broken-export.csv');
   writeFileSync(broken, 'A-1,0000001,2026-01-01,10.00\nA-2,0000002,2026-01-01,12.00\n');
   return { sample, orderFiles: files, membersFile, broken, badRows, badMemberFields: members.badRows };
 }
@@ -54,6 +59,8 @@ export async function runDemo(opts: { customers: number; seed: number; months: n
   const zone = 'Asia/Shanghai';
   const to = addDays(today(zone), -1);
   const from = addDays(to, -Math.round(opts.months * 30.4));
+  // History up to `cut` arrives in one go (a brand starting on moments); the last month is replayed day by day.
+  const cut = addDays(to, -30);
   const home = momentsHome();
   const dir = join(home, 'sample');
   console.log(`moments demo: ${opts.customers} customers, ${from} .. ${to}, seed ${opts.seed}`);
@@ -61,23 +68,37 @@ export async function runDemo(opts: { customers: number; seed: number; months: n
   const w = writeSampleFiles(dir, { seed: opts.seed, customers: opts.customers, from, to });
   console.log(`  sample written to ${dir}: ${w.orderFiles.length} daily order files, 1 member file, 1 unreadable file`);
 
-  const rt = await openLocal({ asOf: to });
+  const rt = await openLocal({ asOf: cut });
   const summaries: FileSummary[] = [];
   try {
-    const all = [...w.orderFiles, w.membersFile, w.broken];
+    const configFile = resolve(import.meta.dirname, '../../examples/campaigns.json');
+    const checked = validateConfigJson(JSON.parse(readFileSync(configFile, 'utf8')));
+    if (!checked.config) throw new Error(`examples/campaigns.json: ${checked.errors.join('; ')}`);
+    await rt.adapters.config.activate(checked.config, 'examples/campaigns.json');
+    console.log(`  configuration: examples/campaigns.json (${checked.config.campaigns.length} campaigns) activated`);
+
+    const byDate = filesByDate(dir);
+    const history = [w.membersFile, ...[...byDate].filter(([d]) => d <= cut).flatMap(([, f]) => f), w.broken];
     const tty = process.stdout.isTTY;
     let rows = 0;
     const onProgress = (p: { rows: number }) => void (rows = p.rows);
     ingestProgress.on('progress', onProgress);
-    for (const [i, f] of all.entries()) {
+    for (const [i, f] of history.entries()) {
       const [s] = await ingestFiles(rt, [f]);
       if (s) summaries.push(s);
-      const msg = `  ingesting ${i + 1}/${all.length} files (${summaries.reduce((n, x) => n + x.rows, 0) + rows} rows)`;
+      const msg = `  ingesting history: ${i + 1}/${history.length} files (${summaries.reduce((n, x) => n + x.rows, 0) + rows} rows)`;
       if (tty) process.stdout.write(`\r${msg}`);
-      else if ((i + 1) % 25 === 0 || i + 1 === all.length) console.log(msg);
+      else if ((i + 1) % 25 === 0 || i + 1 === history.length) console.log(msg);
     }
     ingestProgress.off('progress', onProgress);
     if (tty) process.stdout.write('\n');
+
+    const days = await simulate(rt, { ordersDir: dir, from: addDays(cut, 1), to, config: checked.config, configVersion: 'examples/campaigns.json' }, (r) => {
+      const msg = `  replaying ${r.date}: ingest, nightly (${r.due} due), ${r.sent} touches sent`;
+      if (tty) process.stdout.write(`\r\x1b[K${msg}`);
+    });
+    if (tty) process.stdout.write('\n');
+    const replayed = days.reduce((n, d) => n + d.files, 0);
 
     const orders = summaries.filter((s) => s.kind === 'orders' && s.status === 'processed');
     const sum = (xs: FileSummary[], k: 'rows' | 'applied' | 'rejected' | 'unchanged') => xs.reduce((n, s) => n + s[k], 0);
@@ -85,7 +106,7 @@ export async function runDemo(opts: { customers: number; seed: number; months: n
     const quarantined = summaries.filter((s) => s.status === 'quarantined');
     console.log('\nWhat happened');
     console.log(
-      `  orders:  ${orders.length} files, ${sum(orders, 'rows')} rows, ${sum(orders, 'applied')} applied` +
+      `  orders:  ${orders.length} history files + ${replayed} replayed, ${sum(orders, 'rows')} history rows, ${sum(orders, 'applied')} applied` +
         ` (${sum(orders, 'unchanged')} already known), ${sum(orders, 'rejected')} rejected`,
     );
     const enc = [...new Set(orders.map((s) => `${s.encoding}${s.compressed ? '+gzip' : ''}`))].join(', ');
@@ -96,9 +117,7 @@ export async function runDemo(opts: { customers: number; seed: number; months: n
       );
     for (const q of quarantined) console.log(`  quarantined: ${q.file}: ${q.reason}`);
 
-    // The nightly closes the last day: tiers, lifecycle stages, points expiry and the health snapshot.
-    const { config } = await rt.adapters.config.load();
-    const [snap] = await runNightly(to, { customers: rt.adapters.customers, ledger: rt.adapters.nightly, config });
+    const snap = await rt.adapters.nightly.getSnapshot();
     const records: CustomerRecord[] = [];
     for await (const r of rt.adapters.customers.scanCustomers()) records.push(r);
     const states = records.flatMap((r) => (r.state ? [r.state] : []));
@@ -115,6 +134,19 @@ export async function runDemo(opts: { customers: number; seed: number; months: n
       console.log(
         `  nightly ${snap.night}: ${snap.customersProcessed} customers due, ${snap.totals.brand.active} active in the rolling year, returning ratio ${snap.returningRatio === null ? '-' : (100 * snap.returningRatio).toFixed(1) + '%'}`,
       );
+    const touches = localTouches(rt);
+    const byStatus = new Map<string, number>();
+    const byCampaign = new Map<string, number>();
+    for await (const t of touches.store.scan()) {
+      byStatus.set(t.status, (byStatus.get(t.status) ?? 0) + 1);
+      if (t.status === 'sent') byCampaign.set(t.campaignId, (byCampaign.get(t.campaignId) ?? 0) + 1);
+    }
+    touches.close();
+    console.log(`\nTouches over the replayed month`);
+    console.log(`  by status:   ${[...byStatus].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    console.log(`  sent by campaign: ${[...byCampaign].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    const sms = readSnsMessages(rt.stack.home).length;
+    console.log(`  received locally: ${sms} SMS (SNS stub), email in aws-ses-v2-local (${rt.stack.endpoints.ses}/store while a command runs)`);
     const count = (xs: (string | null | undefined)[]) =>
       [...xs.reduce((m, x) => m.set(x ?? '-', (m.get(x ?? '-') ?? 0) + 1), new Map<string, number>())].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
     console.log(`  stages: ${count(records.map((r) => r.derived?.stage))}`);
@@ -130,6 +162,8 @@ export async function runDemo(opts: { customers: number; seed: number; months: n
     console.log(`  quarantined:      ${join(bucketDir, 'quarantine')}/`);
     console.log(`  all customers:    npx moments export customers --out customers.jsonl`);
     console.log(`  health by night:  npx moments export snapshots`);
+    console.log(`  touch log:        npx moments export touches`);
+    console.log(`  SMS received:     ${join(home, 'sns', 'messages.jsonl')}`);
     console.log(`  next nights:      npx moments nightly            (closes every night up to yesterday)`);
     console.log(`  one customer:     npx moments customer ${top[0]?.customerId ?? '<id>'}`);
     console.log(`  ingest your own:  npx moments ingest path/to/orders-2026-03-05.csv`);

@@ -13,6 +13,8 @@ export interface LocalRuntime {
   settle(): Promise<void>;
   errorFor(key: string): string | undefined;
   where(key: string): string;
+  /** Moves the clock the ingest handler dates state by (replays of history). */
+  setAsOf(date: string | undefined): void;
   close(): Promise<void>;
 }
 
@@ -26,8 +28,9 @@ export function momentsHome(): string {
  */
 export async function openLocal(opts: { asOf?: string } = {}): Promise<LocalRuntime> {
   const stack = await startLocalStack({ home: momentsHome() });
-  const asOf = opts.asOf ?? process.env['MOMENTS_AS_OF'];
-  const ingest = createIngestHandler(ingestEnvSchema.parse({ LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'silent', ...stack.env, ...(asOf ? { MOMENTS_AS_OF: asOf } : {}) }));
+  let asOf = opts.asOf ?? process.env['MOMENTS_AS_OF'];
+  // The local clock can move (replays of history); on AWS the handler dates state by today.
+  const ingest = createIngestHandler(ingestEnvSchema.parse({ LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'silent', ...stack.env }), { asOf: () => asOf });
   stack.setObjectCreatedHandler(async (event: S3Event) => {
     const key = event.Records[0]?.s3.object.key ?? '';
     if (key.startsWith('incoming/')) await ingest(event);
@@ -51,6 +54,9 @@ export async function openLocal(opts: { asOf?: string } = {}): Promise<LocalRunt
       return e ? String((e.error as Error)?.message ?? e.error) : undefined;
     },
     where: (key) => `${stack.home}/s3/${stack.bucket}/${key}`,
+    setAsOf(date) {
+      asOf = date;
+    },
     async close() {
       await stack.idle();
       adapters.s3.destroy();

@@ -2,6 +2,8 @@ import { createWriteStream, readFileSync, statSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { configSchema } from '../config/schema.ts';
 import { validateConfigJson } from '../config/validate.ts';
+import { createHash } from 'node:crypto';
+import { simulate } from './simulate.ts';
 import { formatMinor } from '../money.ts';
 import { customerExportRow } from './export-fields.ts';
 import { ingestFiles } from './ingest-files.ts';
@@ -251,6 +253,49 @@ export function buildCli(): Command {
         console.log(`  email: ${rt.stack.endpoints.ses}/store   SMS: ${rt.stack.home}/sns/messages.jsonl   log: npx moments export touches`);
       } finally {
         local.close();
+        await rt.close();
+      }
+    });
+
+  program
+    .command('simulate')
+    .description('replay daily exports day by day on the local stack: ingest, nightly and delivery for each day')
+    .requiredOption('--orders <dir>', 'folder of daily order files (export date in each name)')
+    .option('--members <file>', 'member export, ingested on the first day')
+    .option('--config <file>', 'configuration to try (validated, then activated)')
+    .requiredOption('--from <date>', 'first day (YYYY-MM-DD)')
+    .requiredOption('--to <date>', 'last day (YYYY-MM-DD)')
+    .option('--json', 'one JSON object per day')
+    .action(async (o: { orders: string; members?: string; config?: string; from: string; to: string; json?: boolean }) => {
+      targetCheck(program.opts()['target']);
+      for (const d of [o.from, o.to]) if (!/^\d{4}-\d{2}-\d{2}$/.test(d)) throw new UsageError(`expected YYYY-MM-DD, got "${d}"`);
+      if (o.config) {
+        const errors = validateConfigFile(o.config);
+        if (errors.length) {
+          for (const e of errors) console.error(e);
+          process.exitCode = 1;
+          return;
+        }
+      }
+      const rt = await openLocal();
+      try {
+        if (o.config) {
+          const text = readFileSync(o.config, 'utf8');
+          await rt.adapters.config.activate(configSchema.parse(JSON.parse(text)), `file:${o.config}:${createHash('sha256').update(text).digest('hex').slice(0, 12)}`);
+        }
+        const { config, version } = await rt.adapters.config.load();
+        const days = await simulate(rt, { ordersDir: o.orders, ...(o.members ? { membersFile: o.members } : {}), from: o.from, to: o.to, config, configVersion: version }, (r) => {
+          if (o.json) console.log(JSON.stringify(r));
+          else {
+            const other = Object.entries(r.other).map(([k, n]) => `${n} ${k}`).join(', ');
+            process.stderr.write(`\r\x1b[K  ${r.date}: ${r.rows} rows, ${r.due} customers due, ${r.sent} touches sent${other ? `, ${other}` : ''}`);
+          }
+        });
+        if (!o.json) {
+          process.stderr.write('\n');
+          console.log(`${days.length} days simulated, ${days.reduce((n, d) => n + d.sent, 0)} touches sent; npx moments export touches`);
+        }
+      } finally {
         await rt.close();
       }
     });
