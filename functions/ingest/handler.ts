@@ -7,12 +7,12 @@ import { today } from '../../lib/time.ts';
 import { ingestEnvSchema, type IngestEnv } from './env.ts';
 
 /** Wires one handler to one validated env: SDK clients are built once, here, not per invocation. */
-export function createIngestHandler(env: IngestEnv) {
+export function createIngestHandler(env: IngestEnv, clock: { asOf?: () => string | undefined } = {}) {
   const adapters = makeAdapters(env);
   return async (event: S3Event): Promise<FileSummary[]> => {
     const { config } = await adapters.config.load();
     const model = await adapters.nightly.getModel();
-    const asOf = env.MOMENTS_AS_OF ?? today(config.brand.timeZone);
+    const asOf = clock.asOf?.() ?? env.MOMENTS_AS_OF ?? today(config.brand.timeZone);
     const results: FileSummary[] = [];
     for (const record of event.Records) {
       const key = decodeS3Key(record.s3.object.key);

@@ -5,6 +5,8 @@ export const nightlyEnvSchema = z.object({
   TABLE_NAME: z.string().min(1),
   /** Customers one segment invocation handles before handing back (keeps each far under 15 minutes). */
   SEGMENT_MAX_CUSTOMERS: z.coerce.number<string>().int().min(1).default(20_000),
+  /** The touch queue: when set, the segment plans each processed customer's touches and queues them. */
+  QUEUE_URL: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   DYNAMODB_ENDPOINT: z.string().url().optional(),
   AWS_REGION: z.string().min(1).default('us-east-1'),

@@ -1,5 +1,5 @@
 import { SendEmailCommand, type SESClient } from '@aws-sdk/client-ses';
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { CheckIfPhoneNumberIsOptedOutCommand, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { ThrottledError, type Providers } from '../touches/ports.ts';
 
 function throttled(e: unknown): boolean {
@@ -16,6 +16,11 @@ export class AwsProviders implements Providers {
   constructor(opts: { ses: SESClient; sns: SNSClient }) {
     this.ses = opts.ses;
     this.sns = opts.sns;
+  }
+
+  async smsOptedOut(phone: string): Promise<boolean> {
+    const r = await this.sns.send(new CheckIfPhoneNumberIsOptedOutCommand({ phoneNumber: phone }));
+    return r.isOptedOut === true;
   }
 
   async sendSms(to: string, text: string) {

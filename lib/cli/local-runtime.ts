@@ -4,6 +4,8 @@ import { makeAdapters, type Adapters } from '../adapters/factory.ts';
 import { startLocalStack, type LocalStack } from '../local/local-stack.ts';
 import { createIngestHandler } from '../../functions/ingest/handler.ts';
 import { ingestEnvSchema } from '../../functions/ingest/env.ts';
+import { activateUpload } from '../config/activate.ts';
+import { decodeS3Key } from '../s3-event.ts';
 
 export interface LocalRuntime {
   target: 'local';
@@ -34,6 +36,15 @@ export async function openLocal(opts: { asOf?: string } = {}): Promise<LocalRunt
   stack.setObjectCreatedHandler(async (event: S3Event) => {
     const key = event.Records[0]?.s3.object.key ?? '';
     if (key.startsWith('incoming/')) await ingest(event);
+    // The config function, as the bucket notification for config/campaigns.json runs it on AWS.
+    else if (decodeS3Key(key) === 'config/campaigns.json') {
+      const r = event.Records[0]!;
+      await activateUpload('config/campaigns.json', r.s3.object.versionId ?? r.s3.object.eTag ?? r.eventTime, {
+        read: (k) => adapters.objects.read(k),
+        put: (k, b, t) => adapters.objects.put(k, b, t),
+        activate: (c, v) => adapters.config.activate(c, v),
+      });
+    }
   });
   const adapters = makeAdapters({
     TABLE_NAME: stack.tableName,

@@ -20,6 +20,8 @@ export class ThrottledError extends Error {
 }
 
 export interface Providers {
+  /** SNS keeps its own opt-out list (replies of STOP): checked before every SMS, and mirrored into ours. */
+  smsOptedOut?(phone: string): Promise<boolean>;
   sendSms(to: string, text: string): Promise<{ messageId: string }>;
   sendEmail(to: string, from: string, msg: { subject: string; html: string; text: string }): Promise<{ messageId: string }>;
 }

@@ -63,6 +63,10 @@ export async function sendTouch(key: string, deps: SendDeps): Promise<SendOutcom
   if (!address) return finish('suppressed', `no ${channel === 'sms' ? 'phone number' : 'email address'} any more`);
   const suppressed = await deps.touches.isSuppressed(channel, address);
   if (suppressed) return finish('suppressed', `${address} is suppressed: ${suppressed}`);
+  if (channel === 'sms' && (await deps.providers.smsOptedOut?.(address))) {
+    await deps.touches.suppress('sms', address, 'opted out with the SMS provider (STOP reply)');
+    return finish('suppressed', `${address} opted out with the SMS provider`);
+  }
 
   const today = localDateOf(now.getTime(), t.timeZone);
   if (t.deadline && t.leadDays !== undefined && daysBetween(today, t.deadline) < t.leadDays)
@@ -118,14 +122,12 @@ export async function sendTouch(key: string, deps: SendDeps): Promise<SendOutcom
   const attempt = randomUUID();
   if (!(await save(decide(t, now, 'sending', `handing to ${channel} provider`, { attempt })))) return sendTouch(key, deps);
   const sleep = deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
-  for (let i = 0; ; i++) {
+  let accepted: { messageId: string } | undefined;
+  for (let i = 0; !accepted; i++) {
     try {
       await deps.throttle?.(channel);
-      const r =
+      accepted =
         channel === 'sms' ? await deps.providers.sendSms(address, rendered.sms!) : await deps.providers.sendEmail(address, policy.emailFrom, rendered.email!);
-      // Outcome.
-      await finish('sent', `sent by ${channel}`, { messageId: r.messageId, sentAt: deps.now().toISOString() });
-      return { done: true, status: 'sent' };
     } catch (e) {
       if (e instanceof ThrottledError && i < 5) {
         await sleep(Math.min(200 * 2 ** i, 5_000) * (0.5 + Math.random() / 2));
@@ -135,4 +137,7 @@ export async function sendTouch(key: string, deps: SendDeps): Promise<SendOutcom
       return finish('failed', `${channel} provider refused it: ${(e as Error).message}`);
     }
   }
+  // Outcome. If this write is lost (the container dies here), the next delivery finds the touch still
+  // `sending` and logs it as outcome unknown instead of sending it again.
+  return finish('sent', `sent by ${channel}`, { messageId: accepted.messageId, sentAt: deps.now().toISOString() });
 }

@@ -1,0 +1,191 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig, type MomentsConfig } from '../../lib/config/schema.ts';
+import { deriveFromOrders } from '../../lib/derive/derive.ts';
+import type { ProfileFields } from '../../lib/members/profile.ts';
+import type { OrderRecord } from '../../lib/orders/order.ts';
+import { MemoryTouchStore } from '../../lib/testing/memory-ports.ts';
+import { holdOutDraw, planCustomerTouches } from '../../lib/touches/decide-plan.ts';
+import { proposeTouches, type TouchProposal } from '../../lib/touches/plan.ts';
+import { ThrottledError, type Providers } from '../../lib/touches/ports.ts';
+import { sendTouch } from '../../lib/touches/send.ts';
+import { inQuietHours } from '../../lib/touches/timing.ts';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+const example = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../examples/campaigns.json'), 'utf8'));
+const config: MomentsConfig = parseConfig({ ...example, campaigns: example.campaigns.map((c: { holdOut: number }) => ({ ...c, holdOut: 0 })) });
+
+function order(date: string, amount: number, id = date): OrderRecord {
+  return { key: id, orderId: id, customerId: 'C1', kind: 'order', status: 'paid', orderedAt: Date.parse(`${date}T04:00:00Z`), localDate: date, amountMinor: amount, currency: 'CNY', version: '0|x' };
+}
+const profile: ProfileFields = {
+  name: '王小明',
+  phone: '+8613812345678',
+  email: 'wang@example.com',
+  birthday: '1990-05-20',
+  locale: 'zh-CN',
+  timeZone: null,
+  smsConsent: { optIn: true, at: '2026-01-01T00:00:00Z', source: 'm.csv' },
+  emailConsent: { optIn: true, at: '2026-01-01T00:00:00Z', source: 'm.csv' },
+};
+function view(orders: OrderRecord[], night: string) {
+  const { state, derived } = deriveFromOrders('C1', orders, config, night, undefined, { birthday: profile.birthday });
+  return { state, derived, profile, valueSegment: 'core' };
+}
+const ids = (ps: TouchProposal[]) => ps.map((p) => `${p.campaignId}:${p.periodKey}`).sort();
+
+describe('planning: which moments fall on a night', () => {
+  it('second-purchase nudge 15-30 days after a single purchase, not after a second one', () => {
+    expect(ids(proposeTouches(view([order('2026-03-01', 50000)], '2026-03-16'), '2026-03-16', config))).toContain('second-purchase:2026-03-01');
+    expect(ids(proposeTouches(view([order('2026-03-01', 50000)], '2026-03-14'), '2026-03-14', config))).not.toContain('second-purchase:2026-03-01');
+    expect(ids(proposeTouches(view([order('2026-03-01', 50000)], '2026-04-01'), '2026-04-01', config))).not.toContain('second-purchase:2026-03-01');
+    const two = [order('2026-03-01', 50000), order('2026-03-10', 50000)];
+    expect(ids(proposeTouches(view(two, '2026-03-16'), '2026-03-16', config)).filter((x) => x.startsWith('second'))).toEqual([]);
+  });
+  it('statements list only lots whose deadline leaves the lead time; closer ones are left to the reminder', () => {
+    // Points earned in March 2025 expire 2026-03-31; April's on 2026-04-30. Statement on 2026-03-28 (lead 7 days).
+    const c2 = parseConfig({ ...example, campaigns: example.campaigns.map((c: { id: string }) => (c.id === 'monthly-statement' ? { ...c, dayOfMonth: 28, holdOut: 0 } : c)) });
+    const orders = [order('2025-03-10', 500000), order('2025-04-10', 300000)];
+    const { state, derived } = deriveFromOrders('C1', orders, c2, '2026-03-28');
+    const [st] = proposeTouches({ state, derived, profile, valueSegment: 'core' }, '2026-03-28', c2).filter((p) => p.moment === 'statement');
+    expect(st).toMatchObject({ periodKey: '2026-03', deadline: '2026-04-30', leadDays: 7 });
+    expect((st!.vars['points'] as { expiring: unknown[] }).expiring).toEqual([{ points: 3000, expiresOn: '2026-04-30' }]);
+  });
+  it('points-expiry reminders at each step before a lot expires', () => {
+    const orders = [order('2025-03-10', 500000)];
+    expect(ids(proposeTouches(view(orders, '2026-03-01'), '2026-03-01', config))).toContain('points-expiry:2025-03@30');
+    expect(ids(proposeTouches(view(orders, '2026-03-24'), '2026-03-24', config))).toContain('points-expiry:2025-03@7');
+  });
+  it('birthday on the day, win-back on entering declining', () => {
+    expect(ids(proposeTouches(view([order('2026-01-05', 1000)], '2026-05-20'), '2026-05-20', config))).toContain('birthday:2026');
+    const v = view([order('2025-01-05', 1000), order('2025-02-05', 1000), order('2025-03-05', 1000)], '2025-06-10');
+    const entered = v.derived.stageHistory.find((h) => h.stage === 'declining');
+    expect(entered).toBeDefined();
+    const night = entered!.since;
+    expect(ids(proposeTouches(view([order('2025-01-05', 1000), order('2025-02-05', 1000), order('2025-03-05', 1000)], night), night, config))).toContain(
+      `win-back:declining@${night}`,
+    );
+  });
+});
+
+describe('delivery decisions at planning', () => {
+  const now = new Date('2026-03-16T18:30:00Z'); // 02:30 in Shanghai, the nightly's run time
+  const p = (campaignId: string, priority: number, usefulUntil = '2026-03-20'): TouchProposal => ({
+    key: `C1|${campaignId}|x`, customerId: 'C1', campaignId, moment: 'second-purchase', periodKey: 'x', triggerDate: '2026-03-17', usefulUntil, priority, vars: {},
+  });
+  const ctx = { config, configVersion: 'v1', now };
+
+  it('plans at the send time in the customer zone, never in quiet hours', () => {
+    const [t] = planCustomerTouches([p('second-purchase', 70)], profile, [], ctx);
+    expect(t).toMatchObject({ status: 'planned', channel: 'sms', plannedFor: '2026-03-17T02:00:00.000Z' });
+    expect(inQuietHours(Date.parse(t!.plannedFor), 'Asia/Shanghai', config.contactPolicy.quietHours)).toBe(false);
+  });
+  it('no consent on any of its channels: suppressed with the reason', () => {
+    const [t] = planCustomerTouches([p('second-purchase', 70)], { ...profile, smsConsent: { optIn: false, at: '2026-02-01T00:00:00Z', source: 'm' } }, [], ctx);
+    expect(t).toMatchObject({ status: 'suppressed', reason: 'sms: opted out 2026-02-01' });
+  });
+  it('the cap sends the higher priority first and defers the lower, or expires it past its useful date', () => {
+    const cfg = parseConfig({ ...example, contactPolicy: { ...example.contactPolicy, frequencyCap: { maxTouches: 1, windowDays: 2 } }, campaigns: example.campaigns.map((c: object) => ({ ...c, holdOut: 0 })) });
+    const out = planCustomerTouches([p('second-purchase', 70), p('birthday', 90), p('win-back', 60, '2026-03-17')], profile, [], { ...ctx, config: cfg });
+    const by = Object.fromEntries(out.map((t) => [t.campaignId, t]));
+    expect(by['birthday']).toMatchObject({ status: 'planned', plannedFor: '2026-03-17T02:00:00.000Z' });
+    expect(by['second-purchase']).toMatchObject({ status: 'planned', plannedFor: '2026-03-19T02:00:00.000Z' });
+    expect(by['second-purchase']!.decisions.map((d) => d.status)).toEqual(['deferred', 'planned']);
+    expect(by['win-back']).toMatchObject({ status: 'expired' });
+  });
+  it('the control group is a stable hash: its share lies in the binomial 99% interval', () => {
+    const n = 20_000;
+    const share = 0.1;
+    let held = 0;
+    for (let i = 0; i < n; i++) if (holdOutDraw(`C${i}`, 'win-back') < share) held++;
+    const sd = Math.sqrt(n * share * (1 - share));
+    expect(Math.abs(held - n * share)).toBeLessThan(2.576 * sd);
+    expect(holdOutDraw('C1', 'win-back')).toBe(holdOutDraw('C1', 'win-back'));
+  });
+});
+
+describe('the sender: exactly once', () => {
+  async function setup(overrides: Partial<ProfileFields> = {}) {
+    const store = new MemoryTouchStore();
+    const [t] = planCustomerTouches(
+      [{ key: 'C1|second-purchase|2026-03-01', customerId: 'C1', campaignId: 'second-purchase', moment: 'second-purchase', periodKey: '2026-03-01', triggerDate: '2026-03-17', usefulUntil: '2026-03-31', priority: 70, vars: { customer: { name: '王小明' } } }],
+      profile,
+      [],
+      { config, configVersion: 'v1', now: new Date('2026-03-16T18:30:00Z') },
+    );
+    await store.create(t!);
+    const sent: string[] = [];
+    const providers: Providers = {
+      sendSms: async (to, text) => {
+        sent.push(`${to}:${text}`);
+        return { messageId: `m${sent.length}` };
+      },
+      sendEmail: async () => ({ messageId: 'e' }),
+    };
+    let clock = new Date('2026-03-17T02:00:00Z');
+    const deps = {
+      touches: store,
+      loadProfile: async () => ({ profile: { customerId: 'C1', fields: Object.fromEntries(Object.entries({ ...profile, ...overrides }).map(([k, v]) => [k, { value: v, ver: '1' }])) } }),
+      providers,
+      config,
+      now: () => clock,
+      sleep: async () => {},
+    };
+    return { store, sent, deps, setClock: (d: Date) => (clock = d), key: t!.key };
+  }
+
+  it('sends once; a redelivered message does nothing', async () => {
+    const s = await setup();
+    expect(await sendTouch(s.key, s.deps)).toEqual({ done: true, status: 'sent' });
+    expect(await sendTouch(s.key, s.deps)).toEqual({ done: true, status: 'sent' });
+    expect(s.sent).toHaveLength(1);
+    expect(s.sent[0]).toMatch(/^\+8613812345678:【Lumière Cosmetics】/);
+    expect((await s.store.get(s.key))?.messageId).toBe('m1');
+  });
+  it('a sender that dies after the provider accepted never produces a second send', async () => {
+    const s = await setup();
+    s.store.beforeUpdate = (t) => {
+      if (t.status === 'sent') throw new Error('container died');
+    };
+    await expect(sendTouch(s.key, s.deps)).rejects.toThrow('container died');
+    s.store.beforeUpdate = () => {};
+    expect(await sendTouch(s.key, s.deps)).toEqual({ done: true, status: 'failed' });
+    expect(s.sent).toHaveLength(1);
+    expect((await s.store.get(s.key))?.reason).toMatch(/^outcome unknown/);
+  });
+  it('an opt-out after planning applies: suppressed, nothing sent', async () => {
+    const s = await setup({ smsConsent: { optIn: false, at: '2026-03-16T00:00:00Z', source: 'm2.csv' } });
+    expect(await sendTouch(s.key, s.deps)).toEqual({ done: true, status: 'suppressed' });
+    expect(s.sent).toHaveLength(0);
+  });
+  it('too early waits; in quiet hours it is deferred to the next allowed time, not dropped', async () => {
+    const s = await setup();
+    s.setClock(new Date('2026-03-17T01:00:00Z'));
+    expect(await sendTouch(s.key, s.deps)).toMatchObject({ done: false, retryAfterSeconds: 3600 });
+    s.setClock(new Date('2026-03-17T14:00:00Z')); // 22:00 in Shanghai
+    expect(await sendTouch(s.key, s.deps)).toMatchObject({ done: false, reason: 'quiet hours' });
+    expect((await s.store.get(s.key))?.plannedFor).toBe('2026-03-18T01:00:00.000Z');
+    s.setClock(new Date('2026-03-18T01:00:00Z'));
+    expect(await sendTouch(s.key, s.deps)).toEqual({ done: true, status: 'sent' });
+  });
+  it('throttling is retried with backoff; a hard refusal fails with the reason', async () => {
+    const s = await setup();
+    let calls = 0;
+    s.deps.providers.sendSms = async () => {
+      if (++calls < 3) throw new ThrottledError('Rate exceeded');
+      return { messageId: 'ok' };
+    };
+    expect(await sendTouch(s.key, s.deps)).toEqual({ done: true, status: 'sent' });
+    expect(calls).toBe(3);
+    const s2 = await setup();
+    s2.deps.providers.sendSms = async () => {
+      throw new Error('Invalid parameter: PhoneNumber');
+    };
+    expect(await sendTouch(s2.key, s2.deps)).toEqual({ done: true, status: 'failed' });
+  });
+  it('past its useful date: expired', async () => {
+    const s = await setup();
+    s.setClock(new Date('2026-04-02T02:00:00Z'));
+    expect(await sendTouch(s.key, s.deps)).toEqual({ done: true, status: 'expired' });
+  });
+});
