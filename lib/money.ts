@@ -11,13 +11,13 @@ export function minorDigits(currency: string): number {
   return d;
 }
 
+let currencies: Set<string> | undefined;
+
 export function isKnownCurrency(code: string): boolean {
   if (!/^[A-Z]{3}$/.test(code)) return false;
-  try {
-    return Intl.supportedValuesOf('currency').includes(code);
-  } catch {
-    return true;
-  }
+  // Built once: Intl.supportedValuesOf allocates the whole list on every call.
+  currencies ??= new Set(Intl.supportedValuesOf('currency'));
+  return currencies.has(code);
 }
 
 const AMOUNT_RE = /^([+-])?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$/;

@@ -16,12 +16,13 @@ export function ordersRowHandler(
 ): RowHandler {
   const map = mapHeader<OrderColumn>(header, ORDER_COLUMNS, ORDER_HEADER_ALIASES, config.columns.orders, REQUIRED_ORDER_COLUMNS);
   const storeZones = storeZoneMap(config);
+  const hasUpdatedAt = map.index.updated_at !== undefined;
   const touched = new Map<string, boolean>();
   return {
     missing: map.missing,
     ignored: map.ignored,
     parse(fields, line) {
-      const parsed = parseOrderRow(pick(fields, map), { config, storeZones, defaultVersionMs, line });
+      const parsed = parseOrderRow(pick(fields, map), { config, storeZones, defaultVersionMs, line, hasUpdatedAt });
       if (Array.isArray(parsed)) return { rejectRow: true, errors: parsed };
       if (!touched.has(parsed.customerId)) touched.set(parsed.customerId, false);
       return {

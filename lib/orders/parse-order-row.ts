@@ -40,8 +40,10 @@ export interface OrderRowContext {
   config: MomentsConfig;
   /** Store id -> time zone, from configuration. */
   storeZones: Map<string, string>;
-  /** Epoch ms used as the version when the row has no updated_at (the export date of the file). */
+  /** Epoch ms used as the version when the file has no updated_at column (the export date of the file). */
   defaultVersionMs: number;
+  /** The file has an updated_at column: a row with it empty was never updated, its version is its order time. */
+  hasUpdatedAt?: boolean;
   line: number;
 }
 
@@ -109,7 +111,7 @@ export function parseOrderRow(row: Row, ctx: OrderRowContext): OrderRecord | Row
     }
   }
 
-  let versionMs = ctx.defaultVersionMs;
+  let versionMs = ctx.hasUpdatedAt && orderedAt ? orderedAt : ctx.defaultVersionMs;
   const updText = (row.updated_at ?? '').trim();
   if (updText) {
     const p = parseTimestamp(updText, zone);
