@@ -8,14 +8,16 @@ const t = tempHome();
 afterAll(() => t.cleanup());
 
 describe('npm start (the demo), small', () => {
-  it('generates, ingests and reports, including the GBK file, rejects and the quarantined upload', () => {
+  it('generates, ingests, replays a month with touches delivered, and reports (GBK file, rejects, quarantine)', () => {
     const r = spawnSync(process.execPath, [join(root, 'bin/moments.js'), 'demo', '--customers', '300', '--months', '3'], {
       env: { ...process.env, MOMENTS_HOME: t.home },
       encoding: 'utf8',
       timeout: 120_000,
     });
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/orders: +\d+ files, \d+ rows, \d+ applied .*, [1-9]\d* rejected/);
+    expect(r.stdout).toMatch(/orders: +\d+ history files \+ \d+ replayed, \d+ history rows, \d+ applied .*, [1-9]\d* rejected/);
+    expect(r.stdout).toMatch(/by status: +sent \d+/);
+    expect(r.stdout).toMatch(/received locally: [1-9]\d* SMS/);
     expect(r.stdout).toContain('gb18030');
     expect(r.stdout).toMatch(/members: 3\d\d rows/);
     expect(r.stdout).toContain('quarantined: orders-');
