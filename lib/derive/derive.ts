@@ -52,14 +52,26 @@ function pointsExpiringSoon(state: CustomerState, date: string, config: MomentsC
   return state.pointsLots.filter((l) => l.expiresOn >= date && l.expiresOn <= until).reduce((s, l) => s + l.remaining, 0);
 }
 
-/** Metric thresholds used by the rules, per metric. */
+const thresholdCache = new WeakMap<MomentsConfig, Map<string, number[]>>();
+
+/** Metric thresholds used by the rules, per metric (cached per configuration object). */
 function thresholds(config: MomentsConfig, metric: string): number[] {
-  const out: number[] = [];
-  for (const r of config.lifecycle.rules) {
-    const c = (r.when as Record<string, Record<string, number | undefined>>)[metric];
-    if (c) for (const v of Object.values(c)) if (typeof v === 'number') out.push(v);
+  let m = thresholdCache.get(config);
+  if (!m) thresholdCache.set(config, (m = new Map()));
+  let out = m.get(metric);
+  if (!out) {
+    out = [];
+    for (const r of config.lifecycle.rules) {
+      const c = (r.when as Record<string, Record<string, number | undefined>>)[metric];
+      if (c) for (const v of Object.values(c)) if (typeof v === 'number') out.push(v);
+    }
+    m.set(metric, out);
   }
   return out;
+}
+
+function usesMetric(config: MomentsConfig, metric: string): boolean {
+  return config.lifecycle.rules.some((r) => metric in r.when);
 }
 
 /**
@@ -91,8 +103,9 @@ export function changeDates(state: CustomerState, derived: DerivedState, date: s
         push(addDays(last, Math.floor(v * typical) + 1));
       }
     }
-    // Windows: 90/180/365-day purchase-day and spend metrics, and the rolling-year health window.
-    for (const d of days) for (const n of [90, 180, 365]) push(addDays(d, n));
+    // Windows: the rolling-year health window always; 90/180-day ones only when a rule uses them.
+    const windows = [365, ...(usesMetric(config, 'purchaseDaysLast90') ? [90] : []), ...(usesMetric(config, 'purchaseDaysLast180') ? [180] : [])];
+    for (const d of days) for (const n of windows) push(addDays(d, n));
   }
   if (first) {
     for (const v of thresholds(config, 'daysSinceFirstOrder')) {
@@ -101,8 +114,11 @@ export function changeDates(state: CustomerState, derived: DerivedState, date: s
     }
     push(addDays(first, 365)); // becomes a "customer before the window" for the returning ratio
   }
+  // Refund days move the trailing spend too. The tier qualification window sliding matters only where it
+  // raises spend (a net-refund day leaving it can earn an upgrade); spend falling only counts at a review.
   for (const d of Object.keys(state.spendByDay)) push(addDays(d, 365));
-  for (const d of qualificationChangeDates(state.spendByDay, config)) {
+  const refundDays = Object.fromEntries(Object.entries(state.spendByDay).filter(([, v]) => v < 0));
+  for (const d of qualificationChangeDates(refundDays, config)) {
     push(d);
     push(addDays(d, 1));
   }

@@ -120,8 +120,10 @@ describe('nightly functions', () => {
       expect(fn.Properties['Handler']).toBe('index.handler');
       expect(fn.Properties['Timeout']).toBe(timeout);
       expect(fn.Properties['MemorySize']).toBe(memory);
+      // The segment also queues the touches it plans (asserted in touches.test.ts).
+      const queue = key === 'segment' ? { QUEUE_URL: { Ref: synthed.id(stack.touches.queue) } } : {};
       expect(fn.Properties['Environment']).toEqual({
-        Variables: { TABLE_NAME: { Ref: tableId }, NODE_OPTIONS: '--enable-source-maps' },
+        Variables: { TABLE_NAME: { Ref: tableId }, NODE_OPTIONS: '--enable-source-maps', ...queue },
       });
     });
   }
