@@ -15,7 +15,7 @@ export function createMomentsApp(
   const app = new App(props);
   const stack = new MomentsStack(app, STACK_NAME, {
     ...stackProps,
-    description: 'moments: retail CRM pipeline (ingest, nightly)',
+    description: 'moments: retail CRM pipeline (ingest, nightly, touches)',
   });
   // cdk-nag 3 is a policy-validation plugin: findings land in the cloud assembly's validation
   // report and fail the synth unless acknowledged with Validations.of(construct).acknowledge().

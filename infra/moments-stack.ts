@@ -10,6 +10,7 @@ import { ingestEnvSchema } from '../functions/ingest/env.ts';
 import { INDEXES } from '../lib/adapters/provision.ts';
 import { bindBucket, bindTable, MomentsFunction } from './constructs/moments-function.ts';
 import { NIGHTLY_DEFAULTS, NightlyWorkflow } from './constructs/nightly-workflow.ts';
+import { DEFAULT_SES_IDENTITY, Touches } from './constructs/touches.ts';
 
 /** Key prefixes of the data bucket (the contract with the CLI and the people reading the outputs). */
 export const PREFIXES = {
@@ -22,8 +23,12 @@ export const PREFIXES = {
 
 export const INGEST_ENTRY = fileURLToPath(new URL('../functions/ingest/handler.ts', import.meta.url));
 
-/** CDK context keys that set the nightly's start time and zone when the props do not. */
-export const CONTEXT_KEYS = { nightlyTime: 'moments:nightlyTime', timeZone: 'moments:timeZone' } as const;
+/** CDK context keys that set the nightly's start time and zone, and the SES identity, when the props do not. */
+export const CONTEXT_KEYS = {
+  nightlyTime: 'moments:nightlyTime',
+  timeZone: 'moments:timeZone',
+  sesIdentity: 'moments:sesIdentity',
+} as const;
 
 export interface MomentsStackProps extends StackProps {
   /**
@@ -36,6 +41,19 @@ export interface MomentsStackProps extends StackProps {
    * @default context `moments:timeZone`, else 'Asia/Shanghai'
    */
   readonly timeZone?: string;
+  /**
+   * The verified SES identity touches are emailed from: a domain (`brand.example`) or an address
+   * (`news@brand.example`). The send function may call ses:SendEmail on this identity only, so the
+   * `from` addresses of the campaign configuration must belong to it. The placeholder default is
+   * never verified: set it for a real deployment, e.g. `cdk deploy -c moments:sesIdentity=brand.example`.
+   *
+   * SES publishes bounces and complaints only for mail sent with the stack's configuration set
+   * (output `SesConfigurationSetName`). The sender names none, so make it the identity's default:
+   * `aws sesv2 put-email-identity-configuration-set-attributes --email-identity <identity>
+   * --configuration-set-name <SesConfigurationSetName>`.
+   * @default context `moments:sesIdentity`, else 'example.com'
+   */
+  readonly sesIdentity?: string;
 }
 
 export class MomentsStack extends Stack {
@@ -45,6 +63,7 @@ export class MomentsStack extends Stack {
   readonly ingest: MomentsFunction<typeof ingestEnvSchema>;
   readonly ingestDlq: sqs.Queue;
   readonly nightly: NightlyWorkflow;
+  readonly touches: Touches;
 
   constructor(scope: Construct, id: string, props?: MomentsStackProps) {
     super(scope, id, props);
@@ -151,8 +170,16 @@ export class MomentsStack extends Stack {
     }
     acknowledgeBucketNotificationsHandler(this);
 
+    // --- Touches ---------------------------------------------------------------------------------
+    this.touches = new Touches(this, 'Touches', {
+      table: this.table,
+      bucket: this.bucket,
+      sesIdentity: props?.sesIdentity ?? contextString(this, CONTEXT_KEYS.sesIdentity) ?? DEFAULT_SES_IDENTITY,
+    });
+
     // --- Nightly ---------------------------------------------------------------------------------
     this.nightly = new NightlyWorkflow(this, 'Nightly', {
+      touchQueue: this.touches.queue,
       table: this.table,
       segmentIndexes: INDEXES.map((i) => i.name),
       nightlyTime: props?.nightlyTime ?? contextString(this, CONTEXT_KEYS.nightlyTime) ?? NIGHTLY_DEFAULTS.nightlyTime,
@@ -161,6 +188,11 @@ export class MomentsStack extends Stack {
 
     new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName, description: 'Data bucket (incoming/, rejected/, quarantine/)' });
     new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'DynamoDB table (pk/sk)' });
+    new CfnOutput(this, 'TouchQueueUrl', { value: this.touches.queue.queueUrl, description: 'Touch queue (the nightly plans into it, the send function drains it)' });
+    new CfnOutput(this, 'SesConfigurationSetName', {
+      value: this.touches.configurationSet.configurationSetName,
+      description: 'SES configuration set publishing bounces and complaints; make it the sending identity\'s default',
+    });
     new CfnOutput(this, 'NightlyStateMachineArn', {
       value: this.nightly.stateMachine.stateMachineArn,
       description: 'Nightly state machine (start it with {} or {"asOf":"YYYY-MM-DD"} to run or catch up by hand)',

@@ -4,6 +4,10 @@ import { z } from 'zod';
 export const sendEnvSchema = z.object({
   TABLE_NAME: z.string().min(1),
   QUEUE_URL: z.string().min(1),
+  /** Containers consuming the queue at most (the event source's maxConcurrency): each takes its share of the rate. */
+  SEND_CONCURRENCY: z.coerce.number<string>().int().min(1).default(1),
+  /** SES configuration set whose bounce and complaint events reach the ses-events function. */
+  SES_CONFIGURATION_SET: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   AWS_REGION: z.string().min(1).default('us-east-1'),
 });

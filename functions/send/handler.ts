@@ -7,7 +7,8 @@ let wired: ReturnType<typeof makeTouchAdapters> | undefined;
 
 /**
  * SQS consumer: each message is a touch key. A touch not yet due (or deferred by quiet hours or the cap) is
- * hidden until its time; a failure goes back to the queue and, after the redrive policy's receives, to the DLQ.
+ * queued again as a new message delayed towards its time, and this one acknowledged: SQS counts every receive
+ * towards the redrive policy, so only real failures go back to the queue and, after five, to the DLQ.
  */
 export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
   const env = sendEnvSchema.parse(process.env);
@@ -17,7 +18,7 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
   // Token bucket per channel at the configured rate, per container (Lambda concurrency caps the total).
   const next: Record<string, number> = { sms: 0, email: 0 };
   const throttle = async (ch: 'sms' | 'email') => {
-    const gap = 1000 / config.contactPolicy.sendRatePerSecond[ch];
+    const gap = (1000 * env.SEND_CONCURRENCY) / config.contactPolicy.sendRatePerSecond[ch];
     const now = Date.now();
     const at = Math.max(now, next[ch] ?? 0);
     next[ch] = at + gap;
@@ -27,10 +28,14 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
     event.Records.map((m) => ({ messageId: m.messageId, body: m.body, receiveCount: Number(m.attributes.ApproximateReceiveCount ?? 1) })),
     { touches: a.touches, loadProfile: (id) => a.customers.loadProfile(id), providers: a.providers, config, now: () => new Date(), throttle },
   );
-  for (const x of r.retry) {
-    const m = event.Records.find((e) => e.messageId === x.messageId);
-    if (m && !x.failure) await a.queue!.delay(m.receiptHandle, x.afterSeconds);
-  }
+  const waits = r.retry.filter((x) => !x.failure);
+  if (waits.length)
+    await a.queue!.enqueue(
+      waits.map((x) => {
+        const m = event.Records.find((e) => e.messageId === x.messageId)!;
+        return { key: (JSON.parse(m.body) as { key: string }).key, notBefore: new Date(Date.now() + x.afterSeconds * 1000).toISOString() };
+      }),
+    );
   if (env.LOG_LEVEL !== 'silent') for (const o of r.outcomes) console.log(JSON.stringify({ level: 'INFO', message: 'touch', key: o.key, ...o.outcome }));
-  return { batchItemFailures: r.retry.map((x) => ({ itemIdentifier: x.messageId })) };
+  return { batchItemFailures: r.retry.filter((x) => x.failure).map((x) => ({ itemIdentifier: x.messageId })) };
 };

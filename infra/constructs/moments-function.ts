@@ -232,7 +232,8 @@ function checkedEnvironment(id: string, environment: object): Record<string, str
   return out;
 }
 
-export type TableAccess = 'read' | 'readWrite';
+/** `write` is for functions that only put items (no reads at all, not even of what they wrote). */
+export type TableAccess = 'read' | 'write' | 'readWrite';
 
 /** Item reads (no stream actions: the table has no stream). */
 export const TABLE_READ_ACTIONS = [
@@ -271,7 +272,12 @@ export function bindTable<S extends EnvSchema>(
   access: TableAccess = 'readWrite',
   options: TableBindOptions = {},
 ): iam.Grant {
-  const actions = access === 'read' ? [...TABLE_READ_ACTIONS] : [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS];
+  const actions =
+    access === 'read'
+      ? [...TABLE_READ_ACTIONS]
+      : access === 'write'
+        ? [...TABLE_WRITE_ACTIONS]
+        : [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS];
   let grant = iam.Grant.addToPrincipal({ grantee: fn, actions, resourceArns: [table.tableArn] });
   const indexes = options.queryIndexes ?? [];
   if (indexes.length > 0) {
@@ -288,6 +294,7 @@ export function bindTable<S extends EnvSchema>(
     );
   }
   if (table.encryptionKey !== undefined) {
+    // DynamoDB decrypts the table key for writes too, so any write needs both.
     if (access === 'read') table.encryptionKey.grantDecrypt(fn);
     else table.encryptionKey.grantEncryptDecrypt(fn);
   }

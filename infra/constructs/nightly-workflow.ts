@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { IANAZone } from 'luxon';
@@ -61,6 +62,12 @@ export interface NightlyWorkflowProps {
   readonly nightlyTime: string;
   /** Brand IANA time zone of `nightlyTime`. */
   readonly timeZone: string;
+  /**
+   * The touch queue. When given, the segment plans each processed customer's touches and queues
+   * them (QUEUE_URL, sqs:SendMessage on this queue only).
+   * @default no touches are planned
+   */
+  readonly touchQueue?: sqs.IQueue;
 }
 
 /**
@@ -108,6 +115,13 @@ export class NightlyWorkflow extends Construct {
       timeout: Duration.minutes(5),
     });
     bindTable(this.segment, props.table, 'TABLE_NAME', 'readWrite', { queryIndexes: props.segmentIndexes });
+    if (props.touchQueue !== undefined) {
+      // SendMessageBatch is authorized as sqs:SendMessage; nothing else on the queue. An SQS-managed
+      // SSE queue needs no KMS grant; a KMS-encrypted one gets the two key actions sending needs.
+      props.touchQueue.grant(this.segment, 'sqs:SendMessage');
+      props.touchQueue.encryptionMasterKey?.grant(this.segment, 'kms:GenerateDataKey', 'kms:Decrypt');
+      this.segment.setEnv('QUEUE_URL', props.touchQueue.queueUrl);
+    }
 
     this.finish = new MomentsFunction(this, 'NightlyFinish', {
       entry: NIGHTLY_ENTRIES.finish,

@@ -13,9 +13,12 @@ export class AwsProviders implements Providers {
   private readonly ses: SESClient;
   private readonly sns: SNSClient;
 
-  constructor(opts: { ses: SESClient; sns: SNSClient }) {
+  private readonly configurationSet: string | undefined;
+
+  constructor(opts: { ses: SESClient; sns: SNSClient; configurationSet?: string | undefined }) {
     this.ses = opts.ses;
     this.sns = opts.sns;
+    this.configurationSet = opts.configurationSet;
   }
 
   async smsOptedOut(phone: string): Promise<boolean> {
@@ -44,6 +47,7 @@ export class AwsProviders implements Providers {
       const r = await this.ses.send(
         new SendEmailCommand({
           Source: from,
+          ...(this.configurationSet ? { ConfigurationSetName: this.configurationSet } : {}),
           Destination: { ToAddresses: [to] },
           Message: {
             Subject: { Data: msg.subject, Charset: 'UTF-8' },

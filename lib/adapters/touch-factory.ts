@@ -40,7 +40,13 @@ export class SqsTouchQueue implements TouchQueue {
   }
 }
 
-export function makeTouchAdapters(env: { TABLE_NAME: string; AWS_REGION: string; QUEUE_URL?: string | undefined; BUCKET_NAME?: string | undefined }) {
+export function makeTouchAdapters(env: {
+  TABLE_NAME: string;
+  AWS_REGION: string;
+  QUEUE_URL?: string | undefined;
+  BUCKET_NAME?: string | undefined;
+  SES_CONFIGURATION_SET?: string | undefined;
+}) {
   const dynamodb = new DynamoDBClient({ region: env.AWS_REGION });
   const sqs = new SQSClient({ region: env.AWS_REGION });
   return {
@@ -48,7 +54,11 @@ export function makeTouchAdapters(env: { TABLE_NAME: string; AWS_REGION: string;
     touches: new DynamoTouchStore({ client: dynamodb, tableName: env.TABLE_NAME }),
     customers: new DynamoCustomerStore({ client: dynamodb, tableName: env.TABLE_NAME }),
     config: new DynamoConfigStore({ client: dynamodb, tableName: env.TABLE_NAME }),
-    providers: new AwsProviders({ ses: new SESClient({ region: env.AWS_REGION }), sns: new SNSClient({ region: env.AWS_REGION }) }),
+    providers: new AwsProviders({
+      ses: new SESClient({ region: env.AWS_REGION }),
+      sns: new SNSClient({ region: env.AWS_REGION }),
+      configurationSet: env.SES_CONFIGURATION_SET,
+    }),
     queue: env.QUEUE_URL ? new SqsTouchQueue({ client: sqs, queueUrl: env.QUEUE_URL }) : undefined,
     objects: env.BUCKET_NAME ? new S3ObjectStore({ client: new S3Client({ region: env.AWS_REGION }), bucketName: env.BUCKET_NAME }) : undefined,
   };

@@ -130,12 +130,14 @@ describe('functions', () => {
     }
   });
 
-  it('send: TABLE_NAME is the table, QUEUE_URL the touch queue', () => {
-    expect(env(ids.send)).toEqual({
+  it('send: TABLE_NAME is the table, QUEUE_URL the touch queue, its share of the rate, the SES configuration set', () => {
+    expect(env(ids.send)).toMatchObject({
       TABLE_NAME: { Ref: ids.table },
       QUEUE_URL: { Ref: ids.queue },
+      SEND_CONCURRENCY: '5',
       NODE_OPTIONS: '--enable-source-maps',
     });
+    expect(Object.keys(env(ids.send)).sort()).toEqual(['NODE_OPTIONS', 'QUEUE_URL', 'SEND_CONCURRENCY', 'SES_CONFIGURATION_SET', 'TABLE_NAME']);
   });
 
   it('config: TABLE_NAME is the table, BUCKET_NAME the data bucket', () => {
@@ -165,8 +167,12 @@ describe('functions', () => {
 describe('send permissions', () => {
   const statements = statementsOf('send');
 
-  it('may send email only from the configured SES identity', () => {
-    expect(grants(statements, 'ses')).toEqual({ 'ses:SendEmail': [SES_IDENTITY_ARN(DEFAULT_SES_IDENTITY)] });
+  it('may send email only from the configured SES identity, through the stack configuration set', () => {
+    const ses = grants(statements, 'ses');
+    expect(Object.keys(ses)).toEqual(['ses:SendEmail']);
+    expect(ses['ses:SendEmail']).toHaveLength(2);
+    expect(ses['ses:SendEmail']).toContainEqual(SES_IDENTITY_ARN(DEFAULT_SES_IDENTITY));
+    expect(JSON.stringify(ses['ses:SendEmail'])).toContain('configuration-set/');
   });
 
   it('takes the SES identity from the stack prop, and refuses anything but a domain or an address', () => {
@@ -187,13 +193,12 @@ describe('send permissions', () => {
     expect(Object.keys(grants(statements, 'sns')).sort()).toEqual(['sns:CheckIfPhoneNumberIsOptedOut', 'sns:Publish']);
   });
 
-  it('consumes its own queue only (ChangeMessageVisibility included) and never sends to it', () => {
+  it('consumes its own queue, and sends only to it (a touch that must wait goes back as a new message)', () => {
     const sqs = grants(statements, 'sqs');
-    for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']) {
+    for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:SendMessage']) {
       expect(sqs[action], action).toEqual([`${ids.queue}.Arn`]);
     }
     for (const resourcesOfAction of Object.values(sqs)) expect(resourcesOfAction).toEqual([`${ids.queue}.Arn`]);
-    expect(sqs['sqs:SendMessage']).toBeUndefined();
   });
 
   it('reads and writes table items, and nothing in S3', () => {
