@@ -8,6 +8,7 @@ import { defaultConfig } from '../../lib/config/schema.ts';
 import { deriveFromOrders, healthContribution } from '../../lib/derive/derive.ts';
 import { applyContribution, emptyTotals, mergeTotals } from '../../lib/nightly/health.ts';
 import { tempHome } from '../support/local-home.ts';
+import { profileValues } from '../../lib/members/profile.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const t = tempHome();
@@ -62,7 +63,7 @@ describe('moments nightly through the local stack', () => {
       const truth = emptyTotals();
       for await (const rec of rt.adapters.customers.scanCustomers()) {
         const full = await rt.adapters.customers.loadCustomer(rec.customerId);
-        const want = deriveFromOrders(rec.customerId, full.orders, defaultConfig, '2026-07-15');
+        const want = deriveFromOrders(rec.customerId, full.orders, defaultConfig, '2026-07-15', undefined, { birthday: profileValues(full.profile).birthday });
         // A member without orders has been a prospect since the member file said so, not since a recompute.
         if (full.orders.length === 0) expect(rec.derived?.stage).toBe('prospect');
         else expect({ ...rec.derived, asOf: null }).toEqual({ ...want.derived, asOf: null });
