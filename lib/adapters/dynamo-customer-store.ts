@@ -75,7 +75,7 @@ export class DynamoCustomerStore implements CustomerStore, FileLedger {
     }
   }
 
-  async loadCustomer(customerId: string): Promise<CustomerRecord & { orders: OrderRecord[] }> {
+  async loadCustomer(customerId: string): Promise<CustomerRecord & { orders: OrderRecord[]; profile?: MemberProfile }> {
     let rec: CustomerRecord = { customerId, rev: 0 };
     let profile: MemberProfile | undefined;
     const orders: OrderRecord[] = [];

@@ -84,3 +84,37 @@ export function writeCdnowSampleMonthlyFiles(dir: string): { files: string[]; ro
   }
   return { files, rows };
 }
+
+/**
+ * CDNOW has no member data. For touch simulations each sample customer gets a generated member record (seeded):
+ * a mobile number, an email for some, a birthday, and SMS/email consent for most but not all.
+ */
+export function writeCdnowSampleMembers(path: string, seed = 7): number {
+  const lines = readFileSync(join(CDNOW_DIR, 'CDNOW_sample.txt'), 'utf8').split(/\r?\n/);
+  const ids = [...new Set(lines.map((l) => l.trim().split(/\s+/)[0]).filter((x): x is string => !!x))];
+  let s = seed >>> 0;
+  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rows = ids.map((id, i) => {
+    const phone = `+1 415 555 ${String(1000 + (i % 9000)).padStart(4, '0')}`;
+    const email = rnd() < 0.6 ? `c${id}@example.com` : '';
+    const bday = `19${60 + Math.floor(rnd() * 40)}-${String(1 + Math.floor(rnd() * 12)).padStart(2, '0')}-${String(1 + Math.floor(rnd() * 28)).padStart(2, '0')}`;
+    return [id, `Customer ${id}`, phone, email, bday, 'en', 'America/Los_Angeles', rnd() < 0.7 ? '1' : '0', rnd() < 0.5 ? '1' : '0'].join(',');
+  });
+  writeFileSync(path, 'customer_id,name,phone,email,birthday,locale,time_zone,sms_opt_in,email_opt_in\n' + rows.join('\n') + '\n');
+  return rows.length;
+}
+
+/** The CDNOW sample as daily order files (customer = master id), for day-by-day replays. */
+export function writeCdnowSampleDailyFiles(dir: string): number {
+  mkdirSync(dir, { recursive: true });
+  const byDay = new Map<string, string[]>();
+  let n = 0;
+  for (const line of readFileSync(join(CDNOW_DIR, 'CDNOW_sample.txt'), 'utf8').split(/\r?\n/)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 5) continue;
+    const [master, , date, , dollars] = f as [string, string, string, string, string];
+    byDay.set(date, [...(byDay.get(date) ?? []), `S${++n},${master},${date},${dollars},USD,paid`]);
+  }
+  for (const [date, list] of byDay) writeFileSync(join(dir, `cdnow-${date}.csv`), 'order_id,customer_id,ordered_at,amount,currency,status\n' + list.join('\n') + '\n');
+  return byDay.size;
+}
