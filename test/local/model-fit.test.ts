@@ -1,26 +1,15 @@
-import { spawn } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ingestFiles } from '../../lib/cli/ingest-files.ts';
 import { openLocal } from '../../lib/cli/local-runtime.ts';
 import { parseConfig } from '../../lib/config/schema.ts';
 import { hasCdnow, writeCdnowSampleMonthlyFiles } from '../support/cdnow.ts';
 import { tempHome } from '../support/local-home.ts';
+import { moments } from '../support/cli.ts';
 
-const root = resolve(import.meta.dirname, '../..');
 const t = tempHome();
 afterAll(() => t.cleanup());
 
-function moments(args: string[], home: string): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((done) => {
-    const p = spawn(process.execPath, [join(root, 'bin/moments.js'), ...args], { env: { ...process.env, MOMENTS_HOME: home } });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('close', (code) => done({ code, out, err }));
-  });
-}
 
 describe.skipIf(!hasCdnow)('moments model fit on the CDNOW sample (Fader, Hardie & Lee 2005)', () => {
   it('reproduces the published BG/NBD parameters and log-likelihood', { timeout: 300_000 }, async () => {

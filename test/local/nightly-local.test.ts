@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeSampleFiles } from '../../lib/cli/demo.ts';
 import { ingestFiles } from '../../lib/cli/ingest-files.ts';
@@ -8,22 +7,12 @@ import { defaultConfig } from '../../lib/config/schema.ts';
 import { deriveFromOrders, healthContribution } from '../../lib/derive/derive.ts';
 import { applyContribution, emptyTotals, mergeTotals } from '../../lib/nightly/health.ts';
 import { tempHome } from '../support/local-home.ts';
+import { moments } from '../support/cli.ts';
 import { profileValues } from '../../lib/members/profile.ts';
 
-const root = resolve(import.meta.dirname, '../..');
 const t = tempHome();
 afterAll(() => t.cleanup());
 
-function moments(args: string[], home: string): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((done) => {
-    const p = spawn(process.execPath, [join(root, 'bin/moments.js'), ...args], { env: { ...process.env, MOMENTS_HOME: home } });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('close', (code) => done({ code, out, err }));
-  });
-}
 
 describe('moments nightly through the local stack', () => {
   it('closes nights once, catches up missed ones, and matches a full recompute of every customer', { timeout: 300_000 }, async () => {
