@@ -3,6 +3,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoConfigStore } from './config-store.ts';
 import { DynamoCustomerStore } from './dynamo-customer-store.ts';
 import { DynamoNightlyLedger } from './dynamo-nightly-ledger.ts';
+import { DynamoTouchStore } from './dynamo-touch-store.ts';
 import { S3ObjectStore } from './s3-object-store.ts';
 
 /** The env every function shares; each function's zod schema extends this shape. */
@@ -22,6 +23,7 @@ export interface Adapters {
   customers: DynamoCustomerStore;
   config: DynamoConfigStore;
   nightly: DynamoNightlyLedger;
+  touches: DynamoTouchStore;
 }
 
 /** The one place validated env turns into SDK clients and adapters. Endpoints are set only for the local stack. */
@@ -51,6 +53,7 @@ export function makeAdapters(env: AdapterEnv): Adapters {
     customers: new DynamoCustomerStore({ client: dynamodb, tableName: env.TABLE_NAME }),
     config: new DynamoConfigStore({ client: dynamodb, tableName: env.TABLE_NAME }),
     nightly: new DynamoNightlyLedger({ client: dynamodb, tableName: env.TABLE_NAME }),
+    touches: new DynamoTouchStore({ client: dynamodb, tableName: env.TABLE_NAME }),
   };
 }
 

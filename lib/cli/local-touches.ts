@@ -2,7 +2,6 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeLocalSESClient, makeLocalSNSClient } from '../adapters/local-clients.ts';
 import { AwsProviders } from '../adapters/providers.ts';
-import { DynamoTouchStore } from '../adapters/dynamo-touch-store.ts';
 import type { MomentsConfig } from '../config/schema.ts';
 import { LocalTouchQueue } from '../local/touch-queue.ts';
 import { handleTouchBatch } from '../touches/deliver.ts';
@@ -13,7 +12,7 @@ import type { LocalRuntime } from './local-runtime.ts';
 export function localTouches(rt: LocalRuntime) {
   const file = join(rt.stack.home, 'touch-queue.json');
   const queue = LocalTouchQueue.from(existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined);
-  const store = new DynamoTouchStore({ client: rt.adapters.dynamodb, tableName: rt.stack.tableName });
+  const store = rt.adapters.touches;
   const ses = makeLocalSESClient(rt.stack.env);
   const sns = makeLocalSNSClient(rt.stack.env);
   const providers = new AwsProviders({ ses, sns });

@@ -4,6 +4,8 @@ import { configSchema } from '../config/schema.ts';
 import { validateConfigJson } from '../config/validate.ts';
 import { createHash } from 'node:crypto';
 import { simulate } from './simulate.ts';
+import { diffPreviews, previewNight, type PreviewResult } from '../touches/preview.ts';
+import type { MomentsConfig } from '../config/schema.ts';
 import { formatMinor } from '../money.ts';
 import { customerExportRow } from './export-fields.ts';
 import { ingestFiles } from './ingest-files.ts';
@@ -300,6 +302,62 @@ export function buildCli(): Command {
       }
     });
 
+  program
+    .command('preview')
+    .description('what would go out on a day after consent, caps, quiet hours and hold-outs; nothing is sent or written')
+    .addOption(new Option('--as-of <date>', 'the night to preview (YYYY-MM-DD)').makeOptionMandatory())
+    .option('--campaign <id>', 'one campaign only')
+    .option('--config <file>', 'also preview this configuration and show what would change if it were uploaded')
+    .option('--json', 'the preview as one JSON object')
+    .action(async (o: { asOf: string; campaign?: string; config?: string; json?: boolean }) => {
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(o.asOf)) throw new UsageError(`--as-of expects YYYY-MM-DD, got "${o.asOf}"`);
+      targetCheck(program.opts()['target']);
+      let proposedConfig: MomentsConfig | undefined;
+      if (o.config) {
+        const errors = validateConfigFile(o.config);
+        if (errors.length) {
+          for (const e of errors) console.error(e);
+          process.exitCode = 1;
+          return;
+        }
+        proposedConfig = configSchema.parse(JSON.parse(readFileSync(o.config, 'utf8')));
+      }
+      const rt = await openRuntime(program.opts()['target']);
+      try {
+        const active = await rt.adapters.config.load();
+        if (o.campaign && ![...active.config.campaigns, ...(proposedConfig?.campaigns ?? [])].some((c) => c.id === o.campaign))
+          throw new UsageError(`no campaign "${o.campaign}" in the configuration`);
+        const run = async (config: MomentsConfig) =>
+          previewNight(o.asOf, {
+            customers: rt.adapters.customers.scanCustomers(),
+            store: rt.adapters.customers,
+            loadProfile: (id) => rt.adapters.customers.loadProfile(id),
+            recentTouches: (id) => rt.adapters.touches.recent(id),
+            config,
+            model: await rt.adapters.nightly.getModel(),
+            cutoffs: (await rt.adapters.nightly.getSnapshot())?.cutoffs,
+            campaignId: o.campaign,
+          });
+        const now = await run(active.config);
+        const next = proposedConfig ? await run(proposedConfig) : undefined;
+        if (o.json) {
+          console.log(JSON.stringify({ active: now, ...(next ? { proposed: next, changes: diffPreviews(now, next) } : {}) }));
+          return;
+        }
+        printPreview(now, `active configuration (${active.version})`);
+        if (next) {
+          printPreview(next, `proposed configuration (${o.config})`);
+          const changes = diffPreviews(now, next);
+          console.log(`\nIf ${o.config} were uploaded:`);
+          if (!changes.length) console.log('  nothing would change on this day');
+          for (const c of changes) console.log(`  ${c.campaignId.padEnd(22)} ${c.status.padEnd(18)} ${String(c.active).padStart(6)} -> ${String(c.proposed).padStart(6)} (${c.change > 0 ? '+' : ''}${c.change})`);
+        }
+        console.log('\nNothing was sent or written.');
+      } finally {
+        await rt.close();
+      }
+    });
+
   exp
     .command('touches')
     .description('every touch decision, one per line: customerId, campaignId, moment, channel, status, reason, periodKey, plannedFor, sentAt, messageId')
@@ -385,6 +443,22 @@ function validateConfigFile(file: string): string[] {
     return [`${file}: ${(e as Error).message}`];
   }
   return validateConfigJson(json).errors.map((m) => `${file}: ${m}`);
+}
+
+function printPreview(p: PreviewResult, title: string): void {
+  console.log(`\nPreview of ${p.night}, ${title}: ${p.customers} customers looked at`);
+  const statuses = ['planned', 'held-out', 'suppressed', 'expired', 'already on record'];
+  console.log(`  ${'campaign'.padEnd(22)}${statuses.map((s) => s.padStart(19)).join('')}`);
+  for (const [c, counts] of Object.entries(p.counts).sort())
+    console.log(`  ${c.padEnd(22)}${statuses.map((s) => String(counts[s] ?? 0).padStart(19)).join('')}`);
+  if (!Object.keys(p.counts).length) console.log('  no campaign has anything for this day');
+  for (const [c, reasons] of Object.entries(p.reasons).sort()) {
+    console.log(`  ${c}:`);
+    for (const [r, n] of Object.entries(reasons).sort((a, b) => b[1] - a[1]).slice(0, 5)) console.log(`    ${String(n).padStart(6)}  ${r}`);
+  }
+  for (const [c, locales] of Object.entries(p.samples).sort())
+    for (const [locale, msgs] of Object.entries(locales))
+      for (const m of msgs) console.log(`  sample ${c} ${locale} ${m.channel} to ${m.customerId}: ${m.text.replace(/\s+/g, ' ')}`);
 }
 
 export async function main(argv: string[]): Promise<number> {

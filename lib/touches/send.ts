@@ -3,7 +3,7 @@ import type { MomentsConfig } from '../config/schema.ts';
 import { profileValues, type MemberProfile } from '../members/profile.ts';
 import { addDays, daysBetween } from '../time.ts';
 import { ThrottledError, type Providers, type TouchStore } from './ports.ts';
-import { renderEmail, renderSms } from './render.ts';
+import { renderTouch } from './render-touch.ts';
 import { inQuietHours, localDateOf, localTime, nextAllowed } from './timing.ts';
 import { decide, FINAL, type TouchRecord } from './touch.ts';
 
@@ -94,29 +94,9 @@ export async function sendTouch(key: string, deps: SendDeps): Promise<SendOutcom
     return { done: false, retryAfterSeconds: Math.ceil((at - now.getTime()) / 1000), reason: 'frequency cap' };
   }
 
-  const campaign = deps.config.campaigns.find((c) => c.id === t!.campaignId);
-  if (!campaign) return finish('failed', `campaign ${t.campaignId} is no longer in the active configuration`);
-  const tpl = campaign.templates[t.locale] ?? campaign.templates['zh-CN']!;
-  const ctx = {
-    locale: campaign.templates[t.locale] ? t.locale : 'zh-CN',
-    timeZone: t.timeZone,
-    currency: deps.config.brand.currency,
-    brandName: deps.config.brand.name,
-    unsubscribeUrl: policy.unsubscribeUrl.replace('{customerId}', encodeURIComponent(t.customerId)).replace('{channel}', channel),
-    vars: { ...t.vars, customer: { ...(t.vars['customer'] as object), name: profile.name } },
-  };
-  let rendered: { sms?: string; email?: { subject: string; html: string; text: string } };
-  try {
-    if (channel === 'sms') {
-      if (!tpl.sms) return finish('failed', `campaign ${campaign.id} has no SMS template for ${ctx.locale}`);
-      rendered = { sms: renderSms(tpl.sms, ctx).text };
-    } else {
-      if (!tpl.email) return finish('failed', `campaign ${campaign.id} has no email template for ${ctx.locale}`);
-      rendered = { email: renderEmail(tpl.email, ctx) };
-    }
-  } catch (e) {
-    return finish('failed', `template: ${(e as Error).message}`);
-  }
+  const r = renderTouch(t, profile.name, deps.config);
+  if ('error' in r) return finish('failed', r.error);
+  const rendered = 'sms' in r ? { sms: r.sms } : { email: r.email };
 
   // Intent: only one sender can move the touch to sending.
   const attempt = randomUUID();
