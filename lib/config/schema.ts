@@ -148,6 +148,14 @@ export const configSchema = z.strictObject({
     .describe('Value pyramid shares by rank of trailing 365-day net spend; the rest is "base".'),
   nightly: nightlySchema.default(nightlySchema.parse({})),
   contactPolicy: contactPolicySchema.default(contactPolicySchema.parse({})),
+  results: z
+    .strictObject({
+      conversionDays: z.number().int().min(1).max(180).default(14).describe('A purchase within this many days after a touch counts as its conversion.'),
+      pricePerSms: z.number().min(0).default(0.05).describe('Cost of one SMS, brand currency.'),
+      pricePerEmail: z.number().min(0).default(0.001).describe('Cost of one email, brand currency.'),
+    })
+    .default({ conversionDays: 14, pricePerSms: 0.05, pricePerEmail: 0.001 })
+    .describe('How campaign results are measured against the control group.'),
   campaigns: z
     .array(campaignSchema)
     .default([])
