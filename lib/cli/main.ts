@@ -1,4 +1,4 @@
-import { createWriteStream, readFileSync, statSync } from 'node:fs';
+import { createWriteStream, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { configSchema } from '../config/schema.ts';
 import { validateConfigJson } from '../config/validate.ts';
@@ -9,6 +9,7 @@ import type { MomentsConfig } from '../config/schema.ts';
 import type { CustomerState } from '../state/customer-state.ts';
 import type { TouchRecord } from '../touches/touch.ts';
 import { campaignResults } from '../results/campaign-results.ts';
+import { buildReport } from '../report/build-report.ts';
 import { formatMinor } from '../money.ts';
 import { customerExportRow } from './export-fields.ts';
 import { ingestFiles } from './ingest-files.ts';
@@ -394,6 +395,33 @@ export function buildCli(): Command {
             );
           if (!rows.length) console.log('  no campaign has a closed conversion window yet');
         }
+      } finally {
+        await rt.close();
+      }
+    });
+
+  program
+    .command('report')
+    .description('one self-contained HTML report with charts: brand health, findings, base, points, campaign results')
+    .addOption(asOfOption)
+    .requiredOption('--out <file>', 'where to write the HTML file')
+    .action(async (o: { asOf?: string; out: string }) => {
+      targetCheck(program.opts()['target']);
+      const rt = await openRuntime(program.opts()['target']);
+      try {
+        const { config } = await rt.adapters.config.load();
+        const asOf = o.asOf ?? (await rt.adapters.nightly.getCursor()) ?? today(config.brand.timeZone);
+        const tty = process.stderr.isTTY;
+        const r = await buildReport(asOf, {
+          customers: rt.adapters.customers.scanCustomers(),
+          touches: rt.adapters.touches.scan(),
+          snapshots: (await rt.adapters.nightly.listSnapshots()).filter((s) => s.night <= asOf),
+          config,
+          onProgress: (n) => tty && process.stderr.write(`\r  reading customers: ${n.toLocaleString('en')}`),
+        });
+        if (tty) process.stderr.write('\r\x1b[K');
+        writeFileSync(o.out, r.html);
+        console.log(`${o.out}: ${r.charts} charts over ${r.customers} customers, as of ${asOf}`);
       } finally {
         await rt.close();
       }
