@@ -181,6 +181,7 @@ export class MomentsStack extends Stack {
     this.nightly = new NightlyWorkflow(this, 'Nightly', {
       touchQueue: this.touches.queue,
       table: this.table,
+      bucket: this.bucket,
       segmentIndexes: INDEXES.map((i) => i.name),
       nightlyTime: props?.nightlyTime ?? contextString(this, CONTEXT_KEYS.nightlyTime) ?? NIGHTLY_DEFAULTS.nightlyTime,
       timeZone: props?.timeZone ?? contextString(this, CONTEXT_KEYS.timeZone) ?? NIGHTLY_DEFAULTS.timeZone,

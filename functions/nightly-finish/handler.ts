@@ -13,6 +13,8 @@ export const handler = async (event: unknown) => {
   const w = nightlyWiring();
   const { night, owner, last } = input.parse(event);
   const s = await finishNight(night, await w.deps());
+  // The run's last night also leaves the report for people to open (reports/<night>/index.html).
+  const report = last ? await w.writeReport(night) : undefined;
   if (last) await w.ledger.releaseLease(owner);
-  return { night: s.night, active: s.totals.brand.active, returningRatio: s.returningRatio, customersProcessed: s.customersProcessed };
+  return { night: s.night, active: s.totals.brand.active, returningRatio: s.returningRatio, customersProcessed: s.customersProcessed, ...(report ? { report } : {}) };
 };

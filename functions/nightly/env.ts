@@ -7,6 +7,8 @@ export const nightlyEnvSchema = z.object({
   SEGMENT_MAX_CUSTOMERS: z.coerce.number<string>().int().min(1).default(20_000),
   /** The touch queue: when set, the segment plans each processed customer's touches and queues them. */
   QUEUE_URL: z.string().min(1).optional(),
+  /** The data bucket: when set, the last night of a run writes the report to reports/<night>/index.html. */
+  BUCKET_NAME: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   DYNAMODB_ENDPOINT: z.string().url().optional(),
   AWS_REGION: z.string().min(1).default('us-east-1'),

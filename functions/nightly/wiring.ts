@@ -1,12 +1,13 @@
 import { makeTableAdapters } from '../../lib/adapters/table-factory.ts';
 import { makeTouchAdapters } from '../../lib/adapters/touch-factory.ts';
+import { buildReport } from '../../lib/report/build-report.ts';
 import type { NightlyDeps } from '../../lib/nightly/run-nightly.ts';
 import { nightlyEnvSchema, type NightlyEnv } from './env.ts';
 
 /** Clients once per container; configuration and model per invocation (they change between nights). */
 export function wireNightly(env: NightlyEnv) {
   const a = makeTableAdapters(env);
-  const t = env.QUEUE_URL ? makeTouchAdapters({ TABLE_NAME: env.TABLE_NAME, AWS_REGION: env.AWS_REGION, QUEUE_URL: env.QUEUE_URL }) : undefined;
+  const t = makeTouchAdapters({ TABLE_NAME: env.TABLE_NAME, AWS_REGION: env.AWS_REGION, QUEUE_URL: env.QUEUE_URL, BUCKET_NAME: env.BUCKET_NAME });
   return {
     env,
     ledger: a.nightly,
@@ -14,13 +15,27 @@ export function wireNightly(env: NightlyEnv) {
       const { config, version } = await a.config.load();
       const model = await a.nightly.getModel();
       const cutoffs = (await a.nightly.getSnapshot())?.cutoffs;
-      const touches = t?.queue
+      const touches = t.queue
         ? { store: t.touches, queue: t.queue, loadProfile: (id: string) => a.customers.loadProfile(id), configVersion: version, now: () => new Date(), cutoffs }
         : undefined;
       return { customers: a.customers, ledger: a.nightly, config, ...(model ? { model } : {}), ...(touches ? { touches } : {}) };
     },
     async config() {
       return (await a.config.load()).config;
+    },
+    /** Writes the report of a closed night to reports/<night>/index.html, when the bucket is bound. */
+    async writeReport(night: string): Promise<string | undefined> {
+      if (!t.objects) return undefined;
+      const { config } = await a.config.load();
+      const { html } = await buildReport(night, {
+        customers: a.customers.scanCustomers(),
+        touches: t.touches.scan(),
+        snapshots: (await a.nightly.listSnapshots()).filter((s) => s.night <= night),
+        config,
+      });
+      const key = `reports/${night}/index.html`;
+      await t.objects.put(key, html, 'text/html; charset=utf-8');
+      return key;
     },
   };
 }

@@ -8,11 +8,12 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { IANAZone } from 'luxon';
 import { nightlyEnvSchema } from '../../functions/nightly/env.ts';
-import { bindTable, lambdaEnvSchema, MomentsFunction } from './moments-function.ts';
+import { bindBucket, bindTable, lambdaEnvSchema, MomentsFunction } from './moments-function.ts';
 
 export const NIGHTLY_ENTRIES = {
   plan: fileURLToPath(new URL('../../functions/nightly-plan/handler.ts', import.meta.url)),
@@ -68,6 +69,12 @@ export interface NightlyWorkflowProps {
    * @default no touches are planned
    */
   readonly touchQueue?: sqs.IQueue;
+  /**
+   * The data bucket. When given, the finish step writes the report of the run's last night to
+   * reports/<night>/index.html (BUCKET_NAME, s3:PutObject on reports/* only).
+   * @default no report is written
+   */
+  readonly bucket?: s3.IBucket;
 }
 
 /**
@@ -131,6 +138,16 @@ export class NightlyWorkflow extends Construct {
       timeout: Duration.minutes(2),
     });
     bindTable(this.finish, props.table, 'TABLE_NAME', 'readWrite');
+    if (props.bucket) {
+      bindBucket(this.finish, props.bucket, 'BUCKET_NAME', { write: ['reports/*'] });
+      const policy = this.finish.role?.node.tryFindChild('DefaultPolicy');
+      const bucketId = Stack.of(this).getLogicalId(props.bucket.node.defaultChild as CfnElement);
+      if (policy)
+        Validations.of(policy).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/reports/*]`,
+          reason: 'The report is written under reports/<night>/: the prefix is as narrow as the key layout allows.',
+        });
+    }
 
     for (const fn of [this.plan, this.segment, this.finish]) {
       Validations.of(fn).acknowledge({

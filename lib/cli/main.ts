@@ -193,6 +193,18 @@ export function buildCli(): Command {
           o.force ? { force: true } : {},
         );
         if (done.length === 0 && !o.json) console.log(`nothing to do: nights up to ${(await rt.adapters.nightly.getCursor()) ?? asOf} are closed`);
+        const lastNight = done[done.length - 1]?.night;
+        if (lastNight) {
+          // As the finish step does on AWS: the run's last night leaves its report in the bucket.
+          const r = await buildReport(lastNight, {
+            customers: rt.adapters.customers.scanCustomers(),
+            touches: rt.adapters.touches.scan(),
+            snapshots: (await rt.adapters.nightly.listSnapshots()).filter((x) => x.night <= lastNight),
+            config,
+          });
+          await rt.adapters.objects.put(`reports/${lastNight}/index.html`, r.html, 'text/html; charset=utf-8');
+          if (!o.json) console.log(`report: ${rt.where(`reports/${lastNight}/index.html`)}`);
+        }
         if (local) {
           local.save();
           local.close();

@@ -122,8 +122,10 @@ describe('nightly functions', () => {
       expect(fn.Properties['MemorySize']).toBe(memory);
       // The segment also queues the touches it plans (asserted in touches.test.ts).
       const queue = key === 'segment' ? { QUEUE_URL: { Ref: synthed.id(stack.touches.queue) } } : {};
+      // Finish writes the run's report to the data bucket.
+      const bucket = key === 'finish' ? { BUCKET_NAME: { Ref: synthed.id(stack.bucket) } } : {};
       expect(fn.Properties['Environment']).toEqual({
-        Variables: { TABLE_NAME: { Ref: tableId }, NODE_OPTIONS: '--enable-source-maps', ...queue },
+        Variables: { TABLE_NAME: { Ref: tableId }, NODE_OPTIONS: '--enable-source-maps', ...queue, ...bucket },
       });
     });
   }
@@ -183,14 +185,17 @@ describe('nightly permissions (least privilege)', () => {
     expect(actionsOf(statements[0]!)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem']));
   });
 
-  it('no nightly function role has a wildcard resource or action', () => {
+  it('no nightly function role has a wildcard resource or action (beyond the reports/ prefix finish writes)', () => {
     for (const fn of ['plan', 'segment', 'finish'] as const) {
       for (const s of statementsOf(fn)) {
         expect(s.Effect).toBe('Allow');
-        for (const r of resourcesOf(s)) expect(r).not.toMatch(/\*/);
+        for (const r of resourcesOf(s)) expect(r.replace(/\/reports\/\*$/, '')).not.toMatch(/\*/);
         for (const a of actionsOf(s)) expect(a).not.toMatch(/\*/);
       }
     }
+    const s3 = statementsOf('finish').filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
+    expect(s3.flatMap(actionsOf).sort()).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
+    expect(s3.flatMap(resourcesOf)).toEqual([expect.stringMatching(/\/reports\/\*$/)]);
   });
 });
 
@@ -400,5 +405,5 @@ export function typeLevelChecks(scope: Stack): void {
   // @ts-expect-error: not one of the enum values
   new MomentsFunction(scope, 'T2', { entry, envSchema: nightlyEnv, environment: { LOG_LEVEL: 'loud' } });
   // @ts-expect-error: not in the schema
-  new MomentsFunction(scope, 'T3', { entry, envSchema: nightlyEnv, environment: { BUCKET_NAME: 'b' } });
+  new MomentsFunction(scope, 'T3', { entry, envSchema: nightlyEnv, environment: { BUCKET: 'b' } });
 }

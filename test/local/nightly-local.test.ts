@@ -31,6 +31,7 @@ describe('moments nightly through the local stack', () => {
     expect(nights.map((n) => n.night)).toEqual(['2026-04-30']);
     expect(nights[0].customersProcessed).toBeGreaterThan(100);
 
+    expect(first.out).not.toContain('report:'); // --json prints only the nights
     const again = await moments(['nightly', '--as-of', '2026-04-30'], home);
     expect(again.out).toContain('nothing to do');
 
@@ -49,6 +50,10 @@ describe('moments nightly through the local stack', () => {
 
     rt = await openLocal({ asOf: '2026-07-15' });
     try {
+      // The run's last night left its report in the bucket, as the finish step does on AWS.
+      const chunks: Buffer[] = [];
+      for await (const c of rt.adapters.objects.read('reports/2026-07-15/index.html')) chunks.push(c);
+      expect(Buffer.concat(chunks).toString('utf8')).toContain('CRM report');
       const truth = emptyTotals();
       for await (const rec of rt.adapters.customers.scanCustomers()) {
         const full = await rt.adapters.customers.loadCustomer(rec.customerId);
