@@ -7,12 +7,13 @@ import { validateConfigJson } from '../../lib/config/validate.ts';
 import { hasCdnow, writeCdnowSampleDailyFiles, writeCdnowSampleMembers } from '../support/cdnow.ts';
 import { tempHome } from '../support/local-home.ts';
 import { checkTouchGuarantees } from '../support/touch-guarantees.ts';
+import { buildReport } from '../../lib/report/build-report.ts';
 
 const t = tempHome();
 afterAll(() => t.cleanup());
 
 describe.skipIf(!hasCdnow)('a year of touches on CDNOW (the 2,357-customer sample, generated member records)', () => {
-  it('keeps every delivery guarantee', { timeout: 900_000 }, async () => {
+  it('keeps every delivery guarantee, and the results and report cover it', { timeout: 900_000 }, async () => {
     const example = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../examples/campaigns.json'), 'utf8'));
     const checked = validateConfigJson({
       ...example,
@@ -35,6 +36,17 @@ describe.skipIf(!hasCdnow)('a year of touches on CDNOW (the 2,357-customer sampl
       expect(days).toHaveLength(365);
       const { local } = await checkTouchGuarantees(rt, config, { minSent: 500, version: 'cdnow-v1' });
       local.close();
+      // The marketer's view of the same year: campaign results and the report.
+      const report = await buildReport('1997-12-31', {
+        customers: rt.adapters.customers.scanCustomers(),
+        touches: rt.adapters.touches.scan(),
+        snapshots: await rt.adapters.nightly.listSnapshots(),
+        config,
+      });
+      expect(report.customers).toBe(2357);
+      expect(report.charts).toBeGreaterThanOrEqual(12);
+      expect(report.html).toContain('CDNOW: CRM report');
+      expect(report.html).toMatch(/<td>monthly-statement<\/td><td>1997-\d\d<\/td>/);
     } finally {
       await rt.close();
     }
