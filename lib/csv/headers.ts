@@ -15,6 +15,7 @@ export const ORDER_COLUMNS = [
   'updated_at',
   'original_order_id',
   'points_redeemed',
+  'products',
 ] as const;
 export type OrderColumn = (typeof ORDER_COLUMNS)[number];
 
@@ -55,6 +56,9 @@ export const ORDER_HEADER_ALIASES: Record<string, OrderColumn> = {
   原订单号: 'original_order_id',
   积分抵扣: 'points_redeemed',
   使用积分: 'points_redeemed',
+  商品编码: 'products',
+  商品: 'products',
+  货号: 'products',
 };
 
 export const MEMBER_HEADER_ALIASES: Record<string, MemberColumn> = {

@@ -19,6 +19,8 @@ export interface OrderRecord {
   region?: string;
   originalOrderId?: string;
   pointsRedeemed?: number;
+  /** Product codes on the order, when the export has them (best-seller analysis). */
+  products?: string[];
   /**
    * Sortable version: `<epoch ms of updated_at or export time, 15 digits>|<content hash>`.
    * A higher version replaces a lower one; equal versions are identical content.

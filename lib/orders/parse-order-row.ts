@@ -126,6 +126,15 @@ export function parseOrderRow(row: Row, ctx: OrderRowContext): OrderRecord | Row
     else pointsRedeemed = Number(prText) || undefined;
   }
 
+  let products: string[] | undefined;
+  const productText = (row.products ?? '').trim();
+  if (productText) {
+    products = [...new Set(productText.split(/\s*[;|、，]\s*/).filter(Boolean))].sort();
+    const bad = products.find((x) => !ID_RE.test(x));
+    if (bad !== undefined) err('products', row.products, `"${bad}" is not a product code (codes separated by ; or |)`);
+    else if (products.length > 100) err('products', row.products, 'more than 100 product codes on one order');
+  }
+
   const originalOrderId = (row.original_order_id ?? '').trim() || undefined;
   if (originalOrderId && !ID_RE.test(originalOrderId))
     err('original_order_id', row.original_order_id, 'order id has characters an id cannot have');
@@ -146,6 +155,7 @@ export function parseOrderRow(row: Row, ctx: OrderRowContext): OrderRecord | Row
     ...(row.region?.trim() ? { region: row.region.trim() } : {}),
     ...(originalOrderId ? { originalOrderId } : {}),
     ...(pointsRedeemed ? { pointsRedeemed } : {}),
+    ...(products?.length ? { products } : {}),
   };
   const content = JSON.stringify(rec);
   // Refunds with their own id are versioned like orders; refunds without one (or reusing the original's id)

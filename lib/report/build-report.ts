@@ -56,7 +56,7 @@ export async function buildReport(asOf: string, src: ReportSources): Promise<{ h
     results,
     notes: [
       'Half-life: median days to the second purchase among a cohort\'s customers who came back. Campaign results: intention to treat against the hash control group, Welch 95% intervals (see the README).',
-      'Stickiness of best-seller buyers needs product lines in the order export; the exports read so far carry order totals only.',
+      'Best-sellers are the products most often in first orders; stickiness needs a products column in the order export.',
     ],
     chartJs: chartJsSource(),
   });

@@ -175,6 +175,30 @@ export function reportCharts(
     reading: 'Retention differs by region: plan counter staffing and campaigns per region, not brand-wide.',
   });
 
+  // Best-sellers: the products most often in first orders; do customers who started with one come back more?
+  const firstProducts = new Map<string, number>();
+  for (const c of buyers) for (const p of c.state!.firstOrderProducts ?? []) firstProducts.set(p, (firstProducts.get(p) ?? 0) + 1);
+  const best = new Set([...firstProducts].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([p]) => p));
+  const withProducts = buyers.filter((c) => c.state!.firstOrderProducts?.length);
+  const groups = [
+    { label: 'First order had a best-seller', xs: withProducts.filter((c) => c.state!.firstOrderProducts!.some((p) => best.has(p))) },
+    { label: 'First order had none', xs: withProducts.filter((c) => !c.state!.firstOrderProducts!.some((p) => best.has(p))) },
+  ];
+  const repeat = groups.map((g) => pct(g.xs.filter((c) => c.state!.purchaseDays > 1).length, g.xs.length));
+  charts.push({
+    id: 'best-sellers',
+    section: 'Findings',
+    title: 'Stickiness of best-seller buyers',
+    kind: 'bar',
+    xLabel: `First order (best-sellers: the ${best.size} products most often in first orders)`,
+    yLabel: 'Customers who came back (%)',
+    labels: groups.map((g) => `${g.label} (${g.xs.length})`),
+    series: [{ label: 'Came back (%)', data: repeat }],
+    reading: withProducts.length
+      ? `${repeat[0] ?? '-'}% of customers whose first order had a best-seller came back, against ${repeat[1] ?? '-'}% of the others.`
+      : 'The order exports carry no product codes (a products column), so best-sellers cannot be told apart.',
+  });
+
   // 3. Tiers, value segments, stages and the flows between stages.
   const count = (xs: string[]) => {
     const m = new Map<string, number>();

@@ -44,6 +44,8 @@ export interface OrderRow {
   original_order_id: string;
   /** Integer points as a string, or ''. */
   points_redeemed: string;
+  /** Product codes of the order, ';'-separated ('' on refunds). */
+  products: string;
 }
 
 /** One member-export row, canonical columns. */
@@ -84,6 +86,14 @@ void orderRowColumnsMatch;
 export type Rng = () => number;
 
 /** mulberry32: small, fast, good enough for sample data. Returns floats in [0, 1). */
+/** 1-3 product codes, a few best-sellers far more often than the long tail (Zipf-like over 40 SKUs). */
+function pickProducts(rng: Rng): string {
+  const n = 1 + (rng() < 0.35 ? 1 : 0) + (rng() < 0.1 ? 1 : 0);
+  const out = new Set<string>();
+  while (out.size < n) out.add(`SKU${String(1 + Math.floor(40 * rng() ** 2.2)).padStart(3, '0')}`);
+  return [...out].join(';');
+}
+
 export function mulberry32(seed: number): Rng {
   let a = seed >>> 0;
   return () => {
@@ -415,6 +425,7 @@ export function generateSample(opts: SampleOptions): SampleData {
       updated_at: rOrders() < 0.15 ? local(p.day, p.sec + 60 + int(rOrders, 540)) : '',
       original_order_id: '',
       points_redeemed: rOrders() < 0.04 ? pick(rOrders, POINTS) : '',
+      products: pickProducts(rOrders),
     };
     perDay[p.day]?.push({ day: p.day, sec: p.sec, order: p.order, row });
     if (rOrders() < 0.004) perDay[p.day]?.push({ day: p.day, sec: p.sec, order: p.order, row: { ...row } });
@@ -457,6 +468,7 @@ export function generateSample(opts: SampleOptions): SampleData {
             updated_at: rOrders() < 0.5 ? local(rday, rsec) : '',
             original_order_id: rOrders() < 0.9 ? row.order_id : '',
             points_redeemed: '',
+            products: '',
           },
         });
       }
@@ -579,6 +591,7 @@ export const ORDER_HEADERS_ZH: Readonly<Record<OrderColumn, string>> = {
   updated_at: '更新时间',
   original_order_id: '原订单号',
   points_redeemed: '积分抵扣',
+  products: '商品编码',
 };
 
 export const MEMBER_HEADERS_ZH: Readonly<Record<MemberColumn, string>> = {
@@ -686,6 +699,7 @@ export function ordersCsvWithInfo(rows: readonly OrderRow[], opts: OrdersCsvOpti
     updated_at: '',
     original_order_id: '',
     points_redeemed: '',
+    products: '',
   };
   for (let i = 0; i < nBad; i++) {
     const kind = ORDER_BAD_KINDS[i % ORDER_BAD_KINDS.length] as OrderBadKind;
@@ -810,7 +824,7 @@ export function* orderRowsForBench(seed: number, rows: number, customers: number
       const cents = full ? orig : Math.max(1, Math.round(orig * (0.2 + 0.6 * rng())));
       const s = BENCH_STORES[ringStore[k] ?? 0] as { id: string; region: string };
       refundsN++;
-      yield `R${pad(refundsN, 8)},${ringCust[k]},${at},${fmtCents(cents)},CNY,refunded,${s.id},${s.id === 'WEB' ? 'online' : 'store'},${s.region},${at},${ringId[k]},\n`;
+      yield `R${pad(refundsN, 8)},${ringCust[k]},${at},${fmtCents(cents)},CNY,refunded,${s.id},${s.id === 'WEB' ? 'online' : 'store'},${s.region},${at},${ringId[k]},,\n`;
       continue;
     }
     paid++;
@@ -825,6 +839,6 @@ export function* orderRowsForBench(seed: number, rows: number, customers: number
     ringCust[k] = cust;
     ringCents[k] = cents;
     ringStore[k] = si;
-    yield `${id},${cust},${at},${fmtCents(cents)},CNY,paid,${s.id},${s.id === 'WEB' ? 'online' : 'store'},${s.region},,,\n`;
+    yield `${id},${cust},${at},${fmtCents(cents)},CNY,paid,${s.id},${s.id === 'WEB' ? 'online' : 'store'},${s.region},,,,\n`;
   }
 }

@@ -11,6 +11,8 @@ export interface CustomerState {
   firstOrderAmount: string | null;
   firstOrderAmountMinor: number | null;
   firstOrderStoreId: string | null;
+  /** Product codes of the first paid order (best-seller analysis), when the export has them. */
+  firstOrderProducts?: string[];
   orderCount: number;
   purchaseDays: number;
   /** Net of refunds, brand currency, decimal string. */
@@ -113,6 +115,7 @@ export function computeCustomerState(
     firstOrderAmount: first ? formatMinor(first.amountMinor, first.currency) : null,
     firstOrderAmountMinor: first ? first.amountMinor : null,
     firstOrderStoreId: first?.storeId ?? null,
+    ...(first?.products?.length ? { firstOrderProducts: first.products } : {}),
     orderCount: paid.length,
     purchaseDays: days.length,
     totalSpend: formatMinor(total, brandCurrency),

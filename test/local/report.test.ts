@@ -59,7 +59,7 @@ describe.skipIf(!hasChromium)('moments report, opened in headless Chromium', () 
         }).map((c) => c.id),
       );
       expect(blank).toEqual([]);
-      for (const title of ['Rolling-year active customers', 'Days from the first to the second purchase', 'Customer half-life', 'Points expiry calendar', 'Incremental revenue'])
+      for (const title of ['Rolling-year active customers', 'Days from the first to the second purchase', 'Customer half-life', 'Stickiness of best-seller buyers', 'Points expiry calendar', 'Incremental revenue'])
         expect(await page.getByText(title, { exact: false }).count(), title).toBeGreaterThan(0);
       expect(errors).toEqual([]);
       expect(requests).toEqual([]);

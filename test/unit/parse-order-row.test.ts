@@ -64,3 +64,11 @@ describe('parseOrderRow', () => {
     expect(errs.map((e) => e.column)).toContain('customer_id');
   });
 });
+
+describe('product codes', () => {
+  it('are read from a products column (; | 、 separated), deduplicated, and checked', () => {
+    expect(ok({ ...base, products: 'SKU2; SKU1|SKU2' }).products).toEqual(['SKU1', 'SKU2']);
+    expect(ok({ ...base, products: '' }).products).toBeUndefined();
+    expect(bad({ ...base, products: 'SKU1;=cmd' }).map((e) => e.column)).toEqual(['products']);
+  });
+});
