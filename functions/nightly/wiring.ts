@@ -1,6 +1,6 @@
 import { makeTableAdapters } from '../../lib/adapters/table-factory.ts';
 import { makeTouchAdapters } from '../../lib/adapters/touch-factory.ts';
-import { buildReport } from '../../lib/report/build-report.ts';
+import { reportFromStores } from '../../lib/report/build-report.ts';
 import type { NightlyDeps } from '../../lib/nightly/run-nightly.ts';
 import { nightlyEnvSchema, type NightlyEnv } from './env.ts';
 
@@ -27,12 +27,7 @@ export function wireNightly(env: NightlyEnv) {
     async writeReport(night: string): Promise<string | undefined> {
       if (!t.objects) return undefined;
       const { config } = await a.config.load();
-      const { html } = await buildReport(night, {
-        customers: a.customers.scanCustomers(),
-        touches: t.touches.scan(),
-        snapshots: (await a.nightly.listSnapshots()).filter((s) => s.night <= night),
-        config,
-      });
+      const { html } = await reportFromStores(night, { customers: a.customers, touches: t.touches, nightly: a.nightly }, config);
       const key = `reports/${night}/index.html`;
       await t.objects.put(key, html, 'text/html; charset=utf-8');
       return key;

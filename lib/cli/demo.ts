@@ -8,7 +8,7 @@ import type { FileSummary } from '../ingest/ports.ts';
 import { ingestProgress } from '../ingest/progress.ts';
 import { ingestFiles } from './ingest-files.ts';
 import { readFileSync } from 'node:fs';
-import { buildReport } from '../report/build-report.ts';
+import { reportFromStores } from '../report/build-report.ts';
 import { resolve } from 'node:path';
 import { validateConfigJson } from '../config/validate.ts';
 import { readSnsMessages } from '../local/sns-stub.ts';
@@ -170,12 +170,7 @@ export async function runDemo(opts: { customers: number; seed: number; months: n
     console.log(`  ingest your own:  npx moments ingest path/to/orders-2026-03-05.csv`);
     const report = join(home, 'report.html');
     const { config } = await rt.adapters.config.load();
-    const built = await buildReport(to, {
-      customers: rt.adapters.customers.scanCustomers(),
-      touches: rt.adapters.touches.scan(),
-      snapshots: await rt.adapters.nightly.listSnapshots(),
-      config,
-    });
+    const built = await reportFromStores(to, rt.adapters, config);
     writeFileSync(report, built.html);
     console.log(`\nReport: ${report} (${built.charts} charts; open it in a browser, it needs no network)`);
     console.log(`\nDone in ${((Date.now() - t0) / 1000).toFixed(1)} s.`);

@@ -9,7 +9,7 @@ import type { MomentsConfig } from '../config/schema.ts';
 import type { CustomerState } from '../state/customer-state.ts';
 import type { TouchRecord } from '../touches/touch.ts';
 import { campaignResults } from '../results/campaign-results.ts';
-import { buildReport } from '../report/build-report.ts';
+import { reportFromStores } from '../report/build-report.ts';
 import { formatMinor } from '../money.ts';
 import { customerExportRow } from './export-fields.ts';
 import { ingestFiles } from './ingest-files.ts';
@@ -196,12 +196,7 @@ export function buildCli(): Command {
         const lastNight = done[done.length - 1]?.night;
         if (lastNight) {
           // As the finish step does on AWS: the run's last night leaves its report in the bucket.
-          const r = await buildReport(lastNight, {
-            customers: rt.adapters.customers.scanCustomers(),
-            touches: rt.adapters.touches.scan(),
-            snapshots: (await rt.adapters.nightly.listSnapshots()).filter((x) => x.night <= lastNight),
-            config,
-          });
+          const r = await reportFromStores(lastNight, rt.adapters, config);
           await rt.adapters.objects.put(`reports/${lastNight}/index.html`, r.html, 'text/html; charset=utf-8');
           if (!o.json) console.log(`report: ${rt.where(`reports/${lastNight}/index.html`)}`);
         }
@@ -424,12 +419,8 @@ export function buildCli(): Command {
         const { config } = await rt.adapters.config.load();
         const asOf = o.asOf ?? (await rt.adapters.nightly.getCursor()) ?? today(config.brand.timeZone);
         const tty = process.stderr.isTTY;
-        const r = await buildReport(asOf, {
-          customers: rt.adapters.customers.scanCustomers(),
-          touches: rt.adapters.touches.scan(),
-          snapshots: (await rt.adapters.nightly.listSnapshots()).filter((s) => s.night <= asOf),
-          config,
-          onProgress: (n) => tty && process.stderr.write(`\r  reading customers: ${n.toLocaleString('en')}`),
+        const r = await reportFromStores(asOf, rt.adapters, config, (n) => {
+          if (tty) process.stderr.write(`\r  reading customers: ${n.toLocaleString('en')}`);
         });
         if (tty) process.stderr.write('\r\x1b[K');
         writeFileSync(o.out, r.html);

@@ -62,3 +62,26 @@ export async function buildReport(asOf: string, src: ReportSources): Promise<{ h
   });
   return { html, charts: charts.length, customers: customers.length };
 }
+
+/** The stores a report reads: the customer base, the touch log and the nightly's snapshots. */
+export interface ReportStores {
+  customers: { scanCustomers(): AsyncIterable<CustomerRecord> };
+  touches: { scan(): AsyncIterable<TouchRecord> };
+  nightly: { listSnapshots(): Promise<HealthSnapshot[]> };
+}
+
+/** The report of `asOf` from the stores, snapshots up to that night only. */
+export async function reportFromStores(
+  asOf: string,
+  stores: ReportStores,
+  config: MomentsConfig,
+  onProgress?: (customers: number) => void,
+): Promise<{ html: string; charts: number; customers: number }> {
+  return buildReport(asOf, {
+    customers: stores.customers.scanCustomers(),
+    touches: stores.touches.scan(),
+    snapshots: (await stores.nightly.listSnapshots()).filter((s) => s.night <= asOf),
+    config,
+    ...(onProgress ? { onProgress } : {}),
+  });
+}
