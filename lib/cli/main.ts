@@ -19,7 +19,7 @@ import { ingestProgress } from '../ingest/progress.ts';
 import { runDemo } from './demo.ts';
 import { runNightly } from '../nightly/run-nightly.ts';
 import { fitOnBase } from '../model/fit-base.ts';
-import { addDays, endOfLocalDay, today } from '../time.ts';
+import { addDays, endOfLocalDay, isIsoDate, today } from '../time.ts';
 import { localTouches } from './local-touches.ts';
 import type { LocalRuntime } from './local-runtime.ts';
 import { touchExportRows } from '../touches/touch.ts';
@@ -28,7 +28,7 @@ import { nightRunTime } from '../touches/timing.ts';
 class UsageError extends Error {}
 
 const asOfOption = new Option('--as-of <date>', 'compute state as of this brand-local date (YYYY-MM-DD)').argParser((v) => {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) throw new UsageError(`--as-of expects YYYY-MM-DD, got "${v}"`);
+  if (!isIsoDate(v)) throw new UsageError(`--as-of expects a date YYYY-MM-DD, got "${v}"`);
   return v;
 });
 
@@ -218,7 +218,7 @@ export function buildCli(): Command {
     .option('--json', 'print {"r","alpha","a","b","logLikelihood","customers"}')
     .option('--activate', 'use these parameters for pAlive from now on')
     .action(async (o: { until: string; json?: boolean; activate?: boolean }) => {
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(o.until)) throw new UsageError(`--until expects YYYY-MM-DD, got "${o.until}"`);
+      if (!isIsoDate(o.until)) throw new UsageError(`--until expects a date YYYY-MM-DD, got "${o.until}"`);
       targetCheck(program.opts()['target']);
       const rt = await openRuntime(program.opts()['target']);
       try {
@@ -281,7 +281,8 @@ export function buildCli(): Command {
     .option('--json', 'one JSON object per day')
     .action(async (o: { orders: string; members?: string; config?: string; from: string; to: string; json?: boolean }) => {
       targetCheck(program.opts()['target']);
-      for (const d of [o.from, o.to]) if (!/^\d{4}-\d{2}-\d{2}$/.test(d)) throw new UsageError(`expected YYYY-MM-DD, got "${d}"`);
+      for (const d of [o.from, o.to]) if (!isIsoDate(d)) throw new UsageError(`expected a date YYYY-MM-DD, got "${d}"`);
+      if (o.from > o.to) throw new UsageError(`--from ${o.from} is after --to ${o.to}`);
       if (o.config) {
         const errors = validateConfigFile(o.config);
         if (errors.length) {
@@ -321,7 +322,7 @@ export function buildCli(): Command {
     .option('--config <file>', 'also preview this configuration and show what would change if it were uploaded')
     .option('--json', 'the preview as one JSON object')
     .action(async (o: { asOf: string; campaign?: string; config?: string; json?: boolean }) => {
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(o.asOf)) throw new UsageError(`--as-of expects YYYY-MM-DD, got "${o.asOf}"`);
+      if (!isIsoDate(o.asOf)) throw new UsageError(`--as-of expects a date YYYY-MM-DD, got "${o.asOf}"`);
       targetCheck(program.opts()['target']);
       let proposedConfig: MomentsConfig | undefined;
       if (o.config) {
