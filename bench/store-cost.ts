@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { makeAdapters } from '../lib/adapters/factory.ts';
+import { localAdapterEnv, makeAdapters } from '../lib/adapters/factory.ts';
 import { DynamoCustomerStore } from '../lib/adapters/dynamo-customer-store.ts';
 import { CapacityMeter } from '../lib/adapters/capacity.ts';
 import { parseConfig } from '../lib/config/schema.ts';
@@ -90,14 +90,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
 
   const home = mkdtempSync(join(tmpdir(), 'moments-bench-store-cost-'));
   const stack = await startLocalStack({ home }); // no trigger: ingestObject is called here
-  const adapters = makeAdapters({
-    TABLE_NAME: stack.tableName,
-    BUCKET_NAME: stack.bucket,
-    AWS_REGION: 'us-east-1',
-    S3_ENDPOINT: stack.endpoints.s3,
-    DYNAMODB_ENDPOINT: stack.endpoints.dynamodb,
-    S3_FORCE_PATH_STYLE: 'true',
-  });
+  const adapters = makeAdapters(localAdapterEnv(stack));
   const http = countServerRequests({ dynamodb: stack.endpoints.dynamodb, s3: stack.endpoints.s3 });
   let computed = new ComputedCapacity();
   adapters.dynamodb.middlewareStack.add(

@@ -7,7 +7,8 @@ import { nightlyEnvSchema, type NightlyEnv } from './env.ts';
 /** Clients once per container; configuration and model per invocation (they change between nights). */
 export function wireNightly(env: NightlyEnv) {
   const a = makeTableAdapters(env);
-  const t = makeTouchAdapters({ TABLE_NAME: env.TABLE_NAME, AWS_REGION: env.AWS_REGION, QUEUE_URL: env.QUEUE_URL, BUCKET_NAME: env.BUCKET_NAME });
+  // One DynamoDB client per container: the touch adapters build on the table adapters.
+  const t = makeTouchAdapters(env, a);
   return {
     env,
     ledger: a.nightly,

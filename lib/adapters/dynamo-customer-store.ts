@@ -1,6 +1,5 @@
 import {
   ScanCommand,
-  ConditionalCheckFailedException,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
@@ -14,6 +13,7 @@ import type { MemberProfile } from '../members/profile.ts';
 import type { OrderRecord } from '../orders/order.ts';
 import type { CustomerState } from '../state/customer-state.ts';
 import { CapacityMeter } from './capacity.ts';
+import { isConditionFailure } from './condition-failure.ts';
 
 /**
  * Single-table layout, one partition per customer so one Query reads everything a recompute needs:
@@ -35,10 +35,6 @@ function recordOf(item: Record<string, AttributeValue>): CustomerRecord {
   if (item.h?.S) rec.health = JSON.parse(item.h.S) as CustomerRecord['health'];
   rec.dueDate = item.dueSk?.S ? item.dueSk.S.slice(0, 10) : null;
   return rec;
-}
-
-function isConditionFailure(e: unknown): boolean {
-  return e instanceof ConditionalCheckFailedException || (e as { name?: string })?.name === 'ConditionalCheckFailedException';
 }
 
 export class DynamoCustomerStore implements CustomerStore, FileLedger {

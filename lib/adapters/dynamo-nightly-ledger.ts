@@ -3,6 +3,7 @@ import type { ActiveModel } from '../derive/metrics.ts';
 import type { HealthSnapshot, HealthTotals } from '../nightly/health.ts';
 import type { NightlyLedger } from '../nightly/ports.ts';
 import { CapacityMeter } from './capacity.ts';
+import { isConditionFailure } from './condition-failure.ts';
 
 /**
  *   pk NIGHTLY        sk CURSOR        last completed night
@@ -118,7 +119,7 @@ export class DynamoNightlyLedger implements NightlyLedger {
       this.meter.add('write', r.ConsumedCapacity);
       return { ok: true };
     } catch (e) {
-      if ((e as { name?: string }).name !== 'ConditionalCheckFailedException') throw e;
+      if (!isConditionFailure(e)) throw e;
       const r = await this.client.send(
         new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: 'NIGHTLY' }, sk: { S: 'LEASE' } }, ConsistentRead: true }),
       );
@@ -138,7 +139,7 @@ export class DynamoNightlyLedger implements NightlyLedger {
         }),
       );
     } catch (e) {
-      if ((e as { name?: string }).name !== 'ConditionalCheckFailedException') throw e;
+      if (!isConditionFailure(e)) throw e;
     }
   }
 

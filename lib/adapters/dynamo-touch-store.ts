@@ -9,6 +9,7 @@ import {
 import type { Channel } from '../config/campaigns-schema.ts';
 import type { TouchStore } from '../touches/ports.ts';
 import type { TouchRecord } from '../touches/touch.ts';
+import { isConditionFailure } from './condition-failure.ts';
 
 /**
  *   pk T#<customer>  sk <campaign>|<period>   one touch: intent, decisions, outcome (the touch key)
@@ -18,10 +19,6 @@ const pkOf = (customerId: string) => `T#${customerId}`;
 function split(key: string): { pk: string; sk: string } {
   const i = key.indexOf('|');
   return { pk: pkOf(key.slice(0, i)), sk: key.slice(i + 1) };
-}
-
-function conditionFailed(e: unknown): boolean {
-  return (e as { name?: string })?.name === 'ConditionalCheckFailedException';
 }
 
 export class DynamoTouchStore implements TouchStore {
@@ -45,7 +42,7 @@ export class DynamoTouchStore implements TouchStore {
       );
       return true;
     } catch (e) {
-      if (conditionFailed(e)) return false;
+      if (isConditionFailure(e)) return false;
       throw e;
     }
   }
@@ -68,7 +65,7 @@ export class DynamoTouchStore implements TouchStore {
       );
       return true;
     } catch (e) {
-      if (conditionFailed(e)) return false;
+      if (isConditionFailure(e)) return false;
       throw e;
     }
   }

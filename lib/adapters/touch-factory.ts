@@ -1,13 +1,10 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESClient } from '@aws-sdk/client-ses';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { TouchQueue } from '../touches/ports.ts';
-import { DynamoConfigStore } from './config-store.ts';
-import { DynamoCustomerStore } from './dynamo-customer-store.ts';
-import { DynamoTouchStore } from './dynamo-touch-store.ts';
 import { AwsProviders } from './providers.ts';
+import { makeTableAdapters, type TableAdapters, type TableEnv } from './table-factory.ts';
 import { S3ObjectStore } from './s3-object-store.ts';
 
 /** SQS as the touch queue: a message carries a touch key and waits (up to SQS's 15 minutes) before delivery. */
@@ -40,26 +37,22 @@ export class SqsTouchQueue implements TouchQueue {
   }
 }
 
-export function makeTouchAdapters(env: {
-  TABLE_NAME: string;
-  AWS_REGION: string;
-  QUEUE_URL?: string | undefined;
-  BUCKET_NAME?: string | undefined;
-  SES_CONFIGURATION_SET?: string | undefined;
-}) {
-  const dynamodb = new DynamoDBClient({ region: env.AWS_REGION });
-  const sqs = new SQSClient({ region: env.AWS_REGION });
+/**
+ * What the touch functions add to the table's stores: providers, the touch queue, the bucket. Pass the table
+ * adapters a function already has, so one container keeps one DynamoDB client.
+ */
+export function makeTouchAdapters(
+  env: TableEnv & { QUEUE_URL?: string | undefined; BUCKET_NAME?: string | undefined; SES_CONFIGURATION_SET?: string | undefined },
+  table: TableAdapters = makeTableAdapters(env),
+) {
   return {
-    dynamodb,
-    touches: new DynamoTouchStore({ client: dynamodb, tableName: env.TABLE_NAME }),
-    customers: new DynamoCustomerStore({ client: dynamodb, tableName: env.TABLE_NAME }),
-    config: new DynamoConfigStore({ client: dynamodb, tableName: env.TABLE_NAME }),
+    ...table,
     providers: new AwsProviders({
       ses: new SESClient({ region: env.AWS_REGION }),
       sns: new SNSClient({ region: env.AWS_REGION }),
       configurationSet: env.SES_CONFIGURATION_SET,
     }),
-    queue: env.QUEUE_URL ? new SqsTouchQueue({ client: sqs, queueUrl: env.QUEUE_URL }) : undefined,
+    queue: env.QUEUE_URL ? new SqsTouchQueue({ client: new SQSClient({ region: env.AWS_REGION }), queueUrl: env.QUEUE_URL }) : undefined,
     objects: env.BUCKET_NAME ? new S3ObjectStore({ client: new S3Client({ region: env.AWS_REGION }), bucketName: env.BUCKET_NAME }) : undefined,
   };
 }

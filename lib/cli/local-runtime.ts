@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { S3Event } from 'aws-lambda';
-import { makeAdapters, type Adapters } from '../adapters/factory.ts';
+import { localAdapterEnv, makeAdapters, type Adapters } from '../adapters/factory.ts';
 import { startLocalStack, type LocalStack } from '../local/local-stack.ts';
 import { createIngestHandler } from '../../functions/ingest/handler.ts';
 import { ingestEnvSchema } from '../../functions/ingest/env.ts';
@@ -46,14 +46,7 @@ export async function openLocal(opts: { asOf?: string } = {}): Promise<LocalRunt
       });
     }
   });
-  const adapters = makeAdapters({
-    TABLE_NAME: stack.tableName,
-    BUCKET_NAME: stack.bucket,
-    AWS_REGION: 'us-east-1',
-    S3_ENDPOINT: stack.endpoints.s3,
-    DYNAMODB_ENDPOINT: stack.endpoints.dynamodb,
-    S3_FORCE_PATH_STYLE: 'true',
-  });
+  const adapters = makeAdapters(localAdapterEnv(stack));
   return {
     target: 'local',
     stack,
