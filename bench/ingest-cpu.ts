@@ -26,6 +26,8 @@ function arg(args: string[], name: string, dflt: number): number {
 
 export const GOAL_RATIO = 0.5;
 
+const cpuSec = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
+
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const rows = arg(args, '--rows', 1_000_000);
   const customers = arg(args, '--customers', 100_000);
@@ -33,9 +35,11 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
 
   log('baseline: csv-parse (default options), streamed, counting records ...');
   let t0 = performance.now();
+  let c0 = process.cpuUsage();
   let records = 0;
   for await (const _ of createReadStream(file).pipe(parse())) records++;
   const baselineSec = (performance.now() - t0) / 1000;
+  const baselineCpu = cpuSec(process.cpuUsage(c0));
   const baselineRows = records - 1; // header
   if (baselineRows !== rows) throw new Error(`baseline read ${baselineRows} data rows, expected ${rows}`);
   const baselineRowsPerSec = baselineRows / baselineSec;
@@ -48,6 +52,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const store = new AggregatingCustomerStore();
   const ledger = new NoLedger();
   t0 = performance.now();
+  c0 = process.cpuUsage();
   const summary = await ingestObject(
     { key, etag: 'bench', lastModifiedMs: statSync(file).mtimeMs },
     {
@@ -62,6 +67,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     },
   );
   const sec = (performance.now() - t0) / 1000;
+  const cpu = cpuSec(process.cpuUsage(c0));
   if (summary.status !== 'processed') throw new Error(`ingest ${summary.status}: ${summary.reason}`);
   if (summary.rows !== rows) throw new Error(`ingest read ${summary.rows} rows, expected ${rows}`);
   if (store.states.size !== summary.customers)
@@ -81,6 +87,10 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     ratio: round(ratio),
     seconds: round(sec, 2),
     baselineSeconds: round(baselineSec, 2),
+    // CPU seconds of the process (all threads, so GC helpers count): less sensitive to a shared machine.
+    cpuSeconds: round(cpu, 2),
+    baselineCpuSeconds: round(baselineCpu, 2),
+    cpuRatio: round(baselineCpu / cpu),
     customers: store.states.size,
     applied: summary.applied,
     rejected: summary.rejected,

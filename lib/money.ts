@@ -27,6 +27,8 @@ const AMOUNT_RE = /^([+-])?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$/;
  * Returns an error string when the text is not an amount or has more decimals than the currency allows.
  */
 export function parseAmount(text: string, currency: string): { minor: number } | { error: string } {
+  const plain = plainAmount(text, minorDigits(currency));
+  if (plain !== undefined) return { minor: plain };
   const t = text.trim().replace(/^[¥￥$]/, '');
   const m = AMOUNT_RE.exec(t);
   if (!m) return { error: 'not a decimal amount' };
@@ -41,6 +43,35 @@ export function parseAmount(text: string, currency: string): { minor: number } |
   const minor = Number(whole + frac);
   if (!Number.isSafeInteger(minor)) return { error: 'amount too large' };
   return { minor: m[1] === '-' ? -minor : minor };
+}
+
+/**
+ * `123`, `-123`, `123.4`, `123.45` (up to the currency's decimals) read without regular expressions: the shape of
+ * nearly every amount in an export. Anything else returns undefined and takes the general path.
+ */
+function plainAmount(t: string, digits: number): number | undefined {
+  let i = t.charCodeAt(0) === 45 ? 1 : 0;
+  let whole = 0;
+  const start = i;
+  for (; i < t.length; i++) {
+    const c = t.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    whole = whole * 10 + c;
+  }
+  if (i === start || i - start > 15) return undefined;
+  let frac = 0;
+  let fracDigits = 0;
+  if (i < t.length) {
+    if (t.charCodeAt(i) !== 46 || i === t.length - 1) return undefined;
+    for (i++; i < t.length; i++) {
+      const c = t.charCodeAt(i) - 48;
+      if (c < 0 || c > 9 || ++fracDigits > digits) return undefined;
+      frac = frac * 10 + c;
+    }
+  }
+  const minor = whole * 10 ** digits + frac * 10 ** (digits - fracDigits);
+  if (!Number.isSafeInteger(minor)) return undefined;
+  return t.charCodeAt(0) === 45 ? -minor : minor;
 }
 
 export function formatMinor(minor: number, currency: string): string {

@@ -15,15 +15,22 @@ export interface ParsedInstant {
 }
 
 const HOUR = 3_600_000;
-const localToUtcOffset = new Map<string, number>();
-const utcToLocalOffset = new Map<string, number>();
+// Per zone, keyed by number (no key string built per call): UTC hour -> offset, and local y/m/d/h -> offset.
+const localToUtcOffset = new Map<string, Map<number, number>>();
+const utcToLocalOffset = new Map<string, Map<number, number>>();
+function zoneCache(caches: Map<string, Map<number, number>>, zone: string): Map<number, number> {
+  let m = caches.get(zone);
+  if (!m) caches.set(zone, (m = new Map()));
+  return m;
+}
 
 export function isValidZone(zone: string): boolean {
   return IANAZone.isValidZone(zone);
 }
 
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 function daysInMonth(y: number, m: number): number {
-  return new Date(Date.UTC(y, m, 0)).getUTCDate();
+  return m === 2 && ((y % 4 === 0 && y % 100 !== 0) || y % 400 === 0) ? 29 : MONTH_DAYS[m - 1]!;
 }
 
 function validYmd(y: number, m: number, d: number): boolean {
@@ -32,25 +39,28 @@ function validYmd(y: number, m: number, d: number): boolean {
 
 /** Offset (minutes east of UTC) in `zone` at the UTC instant. */
 export function offsetAt(zone: string, epochMs: number): number {
-  const hourKey = `${zone}|${Math.floor(epochMs / HOUR)}`;
-  let off = utcToLocalOffset.get(hourKey);
+  const cache = zoneCache(utcToLocalOffset, zone);
+  const hour = Math.floor(epochMs / HOUR);
+  let off = cache.get(hour);
   if (off === undefined) {
     off = DateTime.fromMillis(epochMs, { zone }).offset;
-    utcToLocalOffset.set(hourKey, off);
+    cache.set(hour, off);
   }
   return off;
 }
 
 /** UTC epoch ms of a wall-clock time in `zone`, or undefined when the time does not exist (DST gap). */
 function wallToEpoch(zone: string, y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): number | undefined {
-  const key = `${zone}|${y}-${mo}-${d}T${h}`;
-  let off = localToUtcOffset.get(key);
+  const cache = zoneCache(localToUtcOffset, zone);
+  const key = ((y * 100 + mo) * 100 + d) * 100 + h;
+  let off = cache.get(key);
   if (off === undefined) {
     const dt = DateTime.fromObject({ year: y, month: mo, day: d, hour: h, minute: 0 }, { zone });
-    if (!dt.isValid || dt.hour !== h) return undefined;
-    off = dt.offset;
-    localToUtcOffset.set(key, off);
+    // NaN marks a wall-clock hour that does not exist (DST gap), cached like any other.
+    off = !dt.isValid || dt.hour !== h ? Number.NaN : dt.offset;
+    cache.set(key, off);
   }
+  if (Number.isNaN(off)) return undefined;
   return Date.UTC(y, mo - 1, d, h, mi, s, ms) - off * 60_000;
 }
 
@@ -64,6 +74,8 @@ const DATE_TIME =
  */
 export function parseTimestamp(text: string, zone: string): ParsedInstant | { error: string } {
   const t = text.trim();
+  const fast = parseCommonLocal(t, zone);
+  if (fast) return fast;
   let m = DATE_ONLY.exec(t);
   if (m) {
     const y = Number(m[1]);
@@ -101,14 +113,45 @@ export function parseTimestamp(text: string, zone: string): ParsedInstant | { er
   return { epochMs, dateOnly: false };
 }
 
+/** Digits of `t` from `a` to `b` (exclusive) as a number, or -1 if any is not a digit. */
+function digitsAt(t: string, a: number, b: number): number {
+  let n = 0;
+  for (let i = a; i < b; i++) {
+    const c = t.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+/**
+ * The two shapes nearly every POS export uses, `YYYY-MM-DD` and `YYYY-MM-DD HH:MM:SS` (no offset), read without
+ * regular expressions; anything else (or anything invalid) returns undefined and takes the general path.
+ */
+function parseCommonLocal(t: string, zone: string): ParsedInstant | undefined {
+  if ((t.length !== 10 && t.length !== 19) || t.charCodeAt(4) !== 45 || t.charCodeAt(7) !== 45) return undefined;
+  const y = digitsAt(t, 0, 4);
+  const mo = digitsAt(t, 5, 7);
+  const d = digitsAt(t, 8, 10);
+  if (y < 0 || mo < 0 || d < 0 || !validYmd(y, mo, d)) return undefined;
+  if (t.length === 10) return { epochMs: wallToEpoch(zone, y, mo, d, 0, 0, 0, 0) ?? Date.UTC(y, mo - 1, d), dateOnly: true, date: t };
+  const sep = t.charCodeAt(10);
+  if ((sep !== 32 && sep !== 84) || t.charCodeAt(13) !== 58 || t.charCodeAt(16) !== 58) return undefined;
+  const h = digitsAt(t, 11, 13);
+  const mi = digitsAt(t, 14, 16);
+  const sec = digitsAt(t, 17, 19);
+  if (h < 0 || mi < 0 || sec < 0 || h > 23 || mi > 59 || sec > 59) return undefined;
+  const epochMs = wallToEpoch(zone, y, mo, d, h, mi, sec, 0);
+  return epochMs === undefined ? undefined : { epochMs, dateOnly: false };
+}
+
 export function ymd(y: number, m: number, d: number): string {
   return `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
 }
 
 /** Calendar date (YYYY-MM-DD) of the instant in `zone`. */
 export function localDate(epochMs: number, zone: string): string {
-  const off = offsetAt(zone, epochMs);
-  return new Date(epochMs + off * 60_000).toISOString().slice(0, 10);
+  return dateOfDayNumber(Math.floor((epochMs + offsetAt(zone, epochMs) * 60_000) / 86_400_000));
 }
 
 /** Instant at which the calendar date ends in `zone` (last millisecond of the day). */

@@ -1,16 +1,15 @@
 import type { MomentsConfig } from '../config/schema.ts';
 import { openText } from '../csv/open-text.ts';
-import { readCsv, type CsvSkip } from '../csv/read-csv.ts';
+import { isSkip, readCsvBatches, type CsvItem } from '../csv/read-csv.ts';
 import type { RowError } from '../orders/order.ts';
-import { Pool, mapPool } from '../pool.ts';
+import { mapPool } from '../pool.ts';
 import { baseName, defaultVersionMs, fileKind, quarantineKey, rejectReportKey } from './file-meta.ts';
-import type { CustomerStore, FileLedger, FileSummary, ObjectStore } from './ports.ts';
+import type { CustomerStore, FileLedger, FileSummary, ObjectStore, PutOutcome } from './ports.ts';
 import { RejectReport } from './reject-report.ts';
 import { ingestProgress } from './progress.ts';
 import { ordersRowHandler } from './orders-rows.ts';
 import { membersRowHandler } from './members-rows.ts';
 import type { RowHandler } from './row-handler.ts';
-import type { ActiveModel } from '../derive/metrics.ts';
 
 export interface IngestDeps {
   objects: ObjectStore;
@@ -19,8 +18,6 @@ export interface IngestDeps {
   config: MomentsConfig;
   /** Brand-local date the derived state is computed for. */
   asOf: string;
-  /** The active BG/NBD model, when one has been fitted (pAlive in lifecycle rules). */
-  model?: ActiveModel;
   concurrency?: number;
   onProgress?: (p: { file: string; rows: number }) => void;
   now?: () => Date;
@@ -30,13 +27,6 @@ export interface IngestObject {
   key: string;
   etag: string;
   lastModifiedMs: number;
-}
-
-function skipReason(s: CsvSkip): string {
-  if (/Quote Not Closed/i.test(s.reason))
-    return 'a quoted field opened here is never closed; the rest of the file could not be split into rows';
-  if (/Invalid Closing Quote/i.test(s.reason)) return 'a quote is closed in the middle of a field';
-  return `malformed CSV: ${s.reason}`;
 }
 
 /**
@@ -80,24 +70,27 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps): Promise
   if ('error' in opened) return quarantine(opened.error);
 
   const report = new RejectReport(deps.objects, rejectReportKey(obj.key));
-  const skips: CsvSkip[] = [];
-  const records = readCsv(opened.text, (s) => skips.push(s))[Symbol.asyncIterator]();
+  const batches = readCsvBatches(opened.text)[Symbol.asyncIterator]();
+  // The header is the first record with any text; skips before it only say why none was found.
   let header: { line: number; fields: string[] } | undefined;
-  for (;;) {
-    const r = await records.next();
+  let firstSkip: string | undefined;
+  let pending: CsvItem[] = [];
+  while (!header) {
+    const r = await batches.next();
     if (r.done) break;
-    if (r.value.fields.some((f) => f.trim() !== '')) {
-      header = r.value;
-      break;
+    const i = r.value.findIndex((item) => (isSkip(item) ? ((firstSkip ??= item.reason), false) : item.fields.some((f) => f.trim() !== '')));
+    if (i >= 0) {
+      header = r.value[i] as { line: number; fields: string[] };
+      pending = r.value.slice(i + 1);
     }
   }
-  if (!header) return quarantine(skips.length ? `no readable header: ${skipReason(skips[0]!)}` : 'empty file');
+  if (!header) return quarantine(firstSkip ? `no readable header: ${firstSkip}` : 'empty file');
 
   const versionMs = defaultVersionMs(obj.key, obj.lastModifiedMs, deps.config.brand.timeZone);
-  const handler: RowHandler =
+  const handler: RowHandler<object> =
     kind === 'orders'
-      ? ordersRowHandler(header.fields, deps.config, versionMs, deps.customers, deps.model)
-      : membersRowHandler(header.fields, deps.config, versionMs, deps.customers, name, deps.model);
+      ? ordersRowHandler(header.fields, deps.config, versionMs, deps.customers)
+      : membersRowHandler(header.fields, deps.config, versionMs, deps.customers, name);
   if (handler.missing.length > 0)
     return quarantine(
       `no recognisable ${kind} header: missing ${handler.missing.join(', ')} (found: ${header.fields.join(', ')}). ` +
@@ -106,49 +99,54 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps): Promise
 
   const summary = { ...base, encoding: opened.encoding, compressed: opened.compressed };
   if (handler.ignored.length) summary.ignoredColumns = handler.ignored;
-  const pool = new Pool(deps.concurrency ?? 16);
-  const reject = async (errors: RowError[]) => {
-    summary.rejected++;
-    await report.add(errors);
-  };
-  const drainSkips = async () => {
-    while (skips.length) {
-      const s = skips.shift()!;
-      summary.rows++;
-      await reject([{ line: s.line, column: '', value: s.raw.slice(0, 200), reason: skipReason(s) }]);
-    }
-  };
+  const width = header.fields.length;
+  const concurrency = deps.concurrency ?? 16;
+  let nextProgress = 10_000;
 
-  for (;;) {
-    const r = await records.next();
-    await drainSkips();
-    if (r.done) break;
-    const { line, fields } = r.value;
-    if (fields.length === 1 && fields[0]!.trim() === '') continue; // blank line
-    summary.rows++;
-    if (fields.length > header.fields.length && fields.slice(header.fields.length).some((f) => f.trim() !== '')) {
-      await reject([{ line, column: '', value: fields.join(','), reason: `${fields.length} fields but the header has ${header.fields.length}` }]);
-      continue;
+  // Batch by batch (one decoded chunk, about a thousand rows): validate every row, then apply the good ones with
+  // bounded concurrency before reading on, so memory stays flat and there is no per-row scheduling.
+  for (let batch: CsvItem[] | undefined = pending; batch; ) {
+    const items: object[] = [];
+    const rejects: RowError[][] = [];
+    const fieldErrors: RowError[][] = [];
+    for (const item of batch) {
+      if (isSkip(item)) {
+        summary.rows++;
+        rejects.push([{ line: item.line, column: '', value: item.raw.slice(0, 200), reason: item.reason }]);
+        continue;
+      }
+      const { line, fields } = item;
+      if (fields.length === 1 && fields[0]!.trim() === '') continue; // blank line
+      summary.rows++;
+      if (fields.length > width && fields.slice(width).some((f) => f.trim() !== '')) {
+        rejects.push([{ line, column: '', value: fields.join(','), reason: `${fields.length} fields but the header has ${width}` }]);
+        continue;
+      }
+      const result = handler.parse(fields, line, (e) => fieldErrors.push(e));
+      if (Array.isArray(result)) {
+        rejects.push(result);
+        continue;
+      }
+      summary.applied++;
+      items.push(result);
     }
-    const result = handler.parse(fields, line);
-    if (result.rejectRow) {
-      await reject(result.errors);
-      continue;
+    for (const errors of fieldErrors) {
+      summary.rejectedFields += errors.length;
+      await report.add(errors);
     }
-    if (result.errors.length) {
-      summary.rejectedFields += result.errors.length;
-      await report.add(result.errors);
+    for (const errors of rejects) {
+      summary.rejected++;
+      await report.add(errors);
     }
-    summary.applied++;
-    await pool.run(async () => {
-      if ((await result.apply!()) === 'unchanged') summary.unchanged++;
-    });
-    if (summary.rows % 10_000 === 0) {
+    summary.unchanged += await applyAll(items, handler, concurrency);
+    if (summary.rows >= nextProgress) {
+      nextProgress = (Math.floor(summary.rows / 10_000) + 1) * 10_000;
       deps.onProgress?.({ file: name, rows: summary.rows });
       ingestProgress.emit('progress', { file: name, rows: summary.rows });
     }
+    const r = await batches.next();
+    batch = r.done ? undefined : r.value;
   }
-  await pool.drain();
 
   const touched = handler.touched();
   await mapPool(touched.keys(), deps.concurrency ?? 16, async (customerId) => {
@@ -160,4 +158,15 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps): Promise
   summary.processedAt = now().toISOString();
   await deps.ledger.put(summary);
   return summary;
+}
+
+/** Runs the writes in `lanes` sequential lanes (one promise per write, none for scheduling); counts 'unchanged'. */
+async function applyAll(items: object[], handler: RowHandler<object>, lanes: number): Promise<number> {
+  let next = 0;
+  let unchanged = 0;
+  const lane = async () => {
+    while (next < items.length) if ((await handler.apply(items[next++]!)) === 'unchanged') unchanged++;
+  };
+  await Promise.all(Array.from({ length: Math.min(lanes, items.length) }, lane));
+  return unchanged;
 }

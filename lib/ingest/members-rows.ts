@@ -5,7 +5,6 @@ import { mergeProfile, profileValues, sameProfile, type MemberProfile } from '..
 import { mapHeader, pick } from './header-map.ts';
 import type { CustomerStore, PutOutcome } from './ports.ts';
 import type { RowHandler } from './row-handler.ts';
-import type { ActiveModel } from '../derive/metrics.ts';
 import { refreshCustomer } from '../state/refresh-customer.ts';
 
 /** Read-merge-write of a profile under optimistic concurrency; the merge is order-independent. */
@@ -26,26 +25,28 @@ export function membersRowHandler(
   defaultVersionMs: number,
   store: CustomerStore,
   file: string,
-  model?: ActiveModel,
-): RowHandler {
+): RowHandler<MemberProfile> {
   const map = mapHeader<MemberColumn>(header, MEMBER_COLUMNS, MEMBER_HEADER_ALIASES, config.columns.members, REQUIRED_MEMBER_COLUMNS);
   const touched = new Map<string, boolean>();
   return {
     missing: map.missing,
     ignored: map.ignored,
-    parse(fields, line) {
+    parse(fields, line, onFieldErrors) {
       const { profile, errors } = parseMemberRow(pick(fields, map), { config, defaultVersionMs, line, file });
-      if (!profile) return { rejectRow: true, errors };
+      if (!profile) return errors;
+      if (errors.length) onFieldErrors(errors);
       touched.set(profile.customerId, true);
-      return { rejectRow: false, errors, apply: () => applyProfile(store, profile) };
+      return profile;
     },
+    apply: (profile) => applyProfile(store, profile),
     touched: () => touched,
     // A member with no orders yet still needs a state item (the prospect stage, the export, the nightly);
     // a changed birthday moves the customer's due dates.
     async finish(customerId, _wrote, asOf) {
       const rec = await store.loadCustomer(customerId);
       const birthday = profileValues(rec.profile).birthday;
-      if (!rec.state || (rec.derived?.birthday ?? null) !== birthday) await refreshCustomer(store, customerId, config, asOf, true, model);
+      // Without a derivation the nightly re-derives from the orders and the profile anyway.
+      if (!rec.state || (rec.derived && (rec.derived.birthday ?? null) !== birthday)) await refreshCustomer(store, customerId, config, asOf, true);
     },
   };
 }

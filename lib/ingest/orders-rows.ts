@@ -1,43 +1,37 @@
 import type { MomentsConfig } from '../config/schema.ts';
 import { ORDER_COLUMNS, ORDER_HEADER_ALIASES, REQUIRED_ORDER_COLUMNS, type OrderColumn } from '../csv/headers.ts';
-import { parseOrderRow, storeZoneMap } from '../orders/parse-order-row.ts';
+import { compileOrderRow, storeZoneMap } from '../orders/parse-order-row.ts';
 import { refreshCustomer } from '../state/refresh-customer.ts';
-import { mapHeader, pick } from './header-map.ts';
+import { mapHeader } from './header-map.ts';
 import type { CustomerStore } from './ports.ts';
 import type { RowHandler } from './row-handler.ts';
-import type { ActiveModel } from '../derive/metrics.ts';
+import type { OrderRecord } from '../orders/order.ts';
 
 export function ordersRowHandler(
   header: string[],
   config: MomentsConfig,
   defaultVersionMs: number,
   store: CustomerStore,
-  model?: ActiveModel,
-): RowHandler {
+): RowHandler<OrderRecord> {
   const map = mapHeader<OrderColumn>(header, ORDER_COLUMNS, ORDER_HEADER_ALIASES, config.columns.orders, REQUIRED_ORDER_COLUMNS);
-  const storeZones = storeZoneMap(config);
-  const hasUpdatedAt = map.index.updated_at !== undefined;
+  const parseRow = compileOrderRow(map.index, { config, storeZones: storeZoneMap(config), defaultVersionMs, hasUpdatedAt: map.index.updated_at !== undefined });
   const touched = new Map<string, boolean>();
   return {
     missing: map.missing,
     ignored: map.ignored,
     parse(fields, line) {
-      const parsed = parseOrderRow(pick(fields, map), { config, storeZones, defaultVersionMs, line, hasUpdatedAt });
-      if (Array.isArray(parsed)) return { rejectRow: true, errors: parsed };
-      if (!touched.has(parsed.customerId)) touched.set(parsed.customerId, false);
-      return {
-        rejectRow: false,
-        errors: [],
-        apply: async () => {
-          const outcome = await store.putOrder(parsed);
-          if (outcome === 'written') touched.set(parsed.customerId, true);
-          return outcome;
-        },
-      };
+      const parsed = parseRow(fields, line);
+      if (!Array.isArray(parsed) && !touched.has(parsed.customerId)) touched.set(parsed.customerId, false);
+      return parsed;
+    },
+    async apply(order) {
+      const outcome = await store.putOrder(order);
+      if (outcome === 'written') touched.set(order.customerId, true);
+      return outcome;
     },
     touched: () => touched,
     async finish(customerId, wrote, asOf) {
-      await refreshCustomer(store, customerId, config, asOf, wrote, model);
+      await refreshCustomer(store, customerId, config, asOf, wrote);
     },
   };
 }

@@ -1,18 +1,17 @@
 import type { RowError } from '../orders/order.ts';
 import type { PutOutcome } from './ports.ts';
 
-export interface ParsedRow {
-  /** True when the row as a whole is rejected; otherwise `errors` are single values rejected. */
-  rejectRow: boolean;
-  errors: RowError[];
-  apply?: () => Promise<PutOutcome>;
-}
-
 /** What differs between order and member files: row validation, the write, and the per-customer finish. */
-export interface RowHandler {
+export interface RowHandler<T extends object = object> {
   missing: string[];
   ignored: string[];
-  parse(fields: string[], line: number): ParsedRow;
+  /**
+   * Validates one row: the item to apply, or (an array) the errors that reject the whole row. Single values
+   * rejected while the rest of the row is applied (members) go to `onFieldErrors`.
+   */
+  parse(fields: string[], line: number, onFieldErrors: (errors: RowError[]) => void): T | RowError[];
+  /** Stores one validated item (a conditional write). */
+  apply(item: T): Promise<PutOutcome>;
   /** Customers touched, with whether this run wrote anything new for them. */
   touched(): Map<string, boolean>;
   finish(customerId: string, wrote: boolean, asOf: string): Promise<void>;

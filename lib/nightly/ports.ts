@@ -1,6 +1,7 @@
 import type { ActiveModel } from '../derive/metrics.ts';
 import type { CustomerExtras, CustomerRecord } from '../ingest/ports.ts';
 import type { OrderRecord } from '../orders/order.ts';
+import type { MemberProfile } from '../members/profile.ts';
 import type { CustomerState } from '../state/customer-state.ts';
 import type { HealthSnapshot, HealthTotals } from './health.ts';
 
@@ -8,7 +9,7 @@ export interface NightlyCustomers {
   queryDue(shard: number, date: string): AsyncIterable<CustomerRecord>;
   queryNight(shard: number, night: string): AsyncIterable<CustomerRecord>;
   loadState(customerId: string): Promise<CustomerRecord>;
-  loadCustomer(customerId: string): Promise<CustomerRecord & { orders: OrderRecord[] }>;
+  loadCustomer(customerId: string): Promise<CustomerRecord & { orders: OrderRecord[]; profile?: MemberProfile }>;
   saveState(state: CustomerState, expectedRev: number, extras?: CustomerExtras): Promise<boolean>;
 }
 

@@ -10,6 +10,7 @@ import { applyContribution, emptyTotals, mergeTotals, valueCutoffs, type HealthS
 import type { NightlyCustomers, NightlyLedger } from './ports.ts';
 import { planNightTouches, type TouchPlanning } from '../touches/plan-night.ts';
 import { SHARDS } from './shard.ts';
+import { profileValues } from '../members/profile.ts';
 
 export interface NightlyDeps {
   customers: NightlyCustomers;
@@ -30,9 +31,11 @@ export async function advanceCustomer(
   let state = rec.state;
   let derived = rec.derived;
   if (!state) return undefined;
+  // No derivation: the ingest wrote orders (or a birthday) since the last one; fold it from the orders.
   if (!derived || (state.nextOrderDate && state.nextOrderDate <= night)) {
     const full = await deps.customers.loadCustomer(rec.customerId);
-    const r = deriveFromOrders(rec.customerId, full.orders, deps.config, night, deps.model);
+    const facts = { birthday: profileValues(full.profile).birthday };
+    const r = deriveFromOrders(rec.customerId, full.orders, deps.config, night, deps.model, facts);
     return { rec: full, ...r };
   }
   while (derived.nextDue && derived.nextDue <= night) {

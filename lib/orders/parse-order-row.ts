@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { MomentsConfig } from '../config/schema.ts';
-import type { OrderColumn } from '../csv/headers.ts';
+import { ORDER_COLUMNS, type OrderColumn } from '../csv/headers.ts';
 import { isKnownCurrency, parseAmount } from '../money.ts';
 import { localDate, parseTimestamp } from '../time.ts';
 import type { OrderRecord, RowError } from './order.ts';
 
-const STATUS: Record<string, OrderRecord['status']> = {
+const STATUS_NAMES: Record<string, OrderRecord['status']> = {
   '': 'paid',
   paid: 'paid',
   completed: 'paid',
@@ -36,6 +36,13 @@ const STATUS: Record<string, OrderRecord['status']> = {
   部分退款: 'refunded',
 };
 
+// A Map, not the object: a status of "constructor" must not find Object's prototype.
+const STATUS = new Map(Object.entries(STATUS_NAMES));
+
+function statusOf(text: string): OrderRecord['status'] | undefined {
+  return STATUS.get(text) ?? STATUS.get(text.trim().toLowerCase().replace(/[\s-]+/g, '_'));
+}
+
 export interface OrderRowContext {
   config: MomentsConfig;
   /** Store id -> time zone, from configuration. */
@@ -49,7 +56,10 @@ export interface OrderRowContext {
 
 export type Row = Partial<Record<OrderColumn, string>>;
 
+// ASCII ids (nearly all) are checked without Unicode property classes, which cost ~10x more per test.
+const ASCII_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:#/-]{0,127}$/;
 const ID_RE = /^[\p{L}\p{N}][\p{L}\p{N}._:#/-]{0,127}$/u;
+const isId = (s: string) => ASCII_ID_RE.test(s) || ID_RE.test(s);
 
 export function storeZoneMap(config: MomentsConfig): Map<string, string> {
   const m = new Map<string, string>();
@@ -57,115 +67,133 @@ export function storeZoneMap(config: MomentsConfig): Map<string, string> {
   return m;
 }
 
+const sha = (content: string) => hash('sha1', content, 'base64url').slice(0, 16);
+
 function versionKey(ms: number, content: string): string {
-  const hash = createHash('sha1').update(content).digest('base64url').slice(0, 16);
-  return `${String(Math.max(0, ms)).padStart(15, '0')}|${hash}`;
+  return `${String(Math.max(0, ms)).padStart(15, '0')}|${sha(content)}`;
 }
 
-/** Validates one order row. Every problem is reported (not only the first) so a fix needs one round trip. */
+function addError(errors: RowError[] | undefined, line: number, column: string, value: string | undefined, reason: string): RowError[] {
+  const e = { line, column, value: value ?? '', reason };
+  if (!errors) return [e];
+  errors.push(e);
+  return errors;
+}
+
+/** Validates one order row given by column name (see compileOrderRow). */
 export function parseOrderRow(row: Row, ctx: OrderRowContext): OrderRecord | RowError[] {
-  const errors: RowError[] = [];
-  const err = (column: string, value: string | undefined, reason: string) =>
-    errors.push({ line: ctx.line, column, value: value ?? '', reason });
+  const index = Object.fromEntries(ORDER_COLUMNS.map((c, i) => [c, i])) as Record<OrderColumn, number>;
+  return compileOrderRow(index, ctx)(ORDER_COLUMNS.map((c) => row[c] ?? ''), ctx.line);
+}
+
+/**
+ * The row validator for one file's columns (field index per canonical column), built once per file: the ingest
+ * calls it for every row, so it reads fields by index and allocates only the record (and errors, when there are any).
+ * Every problem of a row is reported (not only the first) so a fix needs one round trip.
+ */
+export function compileOrderRow(
+  index: Partial<Record<OrderColumn, number>>,
+  ctx: Omit<OrderRowContext, 'line'>,
+): (fields: readonly string[], line: number) => OrderRecord | RowError[] {
   const brand = ctx.config.brand;
+  const col = (c: OrderColumn) => index[c] ?? -1;
+  const [iOrder, iCustomer, iStatus, iCurrency, iAmount, iStore, iAt, iUpdated, iRedeemed, iProducts, iOriginal, iChannel, iRegion] = (
+    ['order_id', 'customer_id', 'status', 'currency', 'amount', 'store_id', 'ordered_at', 'updated_at', 'points_redeemed', 'products', 'original_order_id', 'channel', 'region'] as const
+  ).map(col) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number];
+  const brandCurrencyKnown = isKnownCurrency(brand.currency.toUpperCase());
 
-  const orderId = (row.order_id ?? '').trim();
-  const customerId = (row.customer_id ?? '').trim();
-  if (!customerId) err('customer_id', row.customer_id, 'missing customer id');
-  else if (!ID_RE.test(customerId)) err('customer_id', row.customer_id, 'customer id has characters an id cannot have');
-  if (orderId && !ID_RE.test(orderId)) err('order_id', row.order_id, 'order id has characters an id cannot have');
+  return (fields, line) => {
+    // No closures made per row (millions of rows); an absent column has index -1, so its field is undefined.
+    let errors: RowError[] | undefined;
 
-  const statusText = (row.status ?? '').trim().toLowerCase().replace(/[\s-]+/g, '_');
-  let status = STATUS[statusText];
-  if (status === undefined) err('status', row.status, 'unknown status (expected paid, cancelled or refunded)');
+    const orderId = (fields[iOrder] ?? '').trim();
+    const customerId = (fields[iCustomer] ?? '').trim();
+    if (!customerId) errors = addError(errors, line, 'customer_id', fields[iCustomer], 'missing customer id');
+    else if (!isId(customerId)) errors = addError(errors, line, 'customer_id', fields[iCustomer], 'customer id has characters an id cannot have');
+    if (orderId && !isId(orderId)) errors = addError(errors, line, 'order_id', fields[iOrder], 'order id has characters an id cannot have');
 
-  const currency = ((row.currency ?? '').trim() || brand.currency).toUpperCase();
-  if (!isKnownCurrency(currency)) err('currency', row.currency, 'not an ISO 4217 currency code');
+    let status = statusOf(fields[iStatus] ?? '');
+    if (status === undefined) errors = addError(errors, line, 'status', fields[iStatus], 'unknown status (expected paid, cancelled or refunded)');
 
-  let amountMinor = 0;
-  const amountText = (row.amount ?? '').trim();
-  if (!amountText) err('amount', row.amount, 'missing amount');
-  else if (isKnownCurrency(currency)) {
-    const a = parseAmount(amountText, currency);
-    if ('error' in a) err('amount', row.amount, a.error);
-    else amountMinor = a.minor;
-  }
-  // A negative amount is a refund whatever the status column says.
-  if (amountMinor < 0 && status === 'paid') status = 'refunded';
-  if (amountMinor < 0 && status === 'cancelled') err('amount', row.amount, 'negative amount on a cancelled order');
-  const kind: OrderRecord['kind'] = status === 'refunded' ? 'refund' : 'order';
-  if (kind === 'order' && !orderId) err('order_id', row.order_id, 'missing order id');
+    const currencyText = (fields[iCurrency] ?? '').trim();
+    const currency = currencyText ? currencyText.toUpperCase() : brand.currency.toUpperCase();
+    const currencyKnown = currencyText ? isKnownCurrency(currency) : brandCurrencyKnown;
+    if (!currencyKnown) errors = addError(errors, line, 'currency', fields[iCurrency], 'not an ISO 4217 currency code');
 
-  const storeId = (row.store_id ?? '').trim() || undefined;
-  const zone = (storeId && ctx.storeZones.get(storeId)) || brand.timeZone;
-  let orderedAt = 0;
-  let date = '';
-  const tsText = (row.ordered_at ?? '').trim();
-  if (!tsText) err('ordered_at', row.ordered_at, 'missing order time');
-  else {
-    const p = parseTimestamp(tsText, zone);
-    if ('error' in p) err('ordered_at', row.ordered_at, p.error);
-    else {
-      orderedAt = p.epochMs;
-      date = p.dateOnly && p.date ? p.date : localDate(p.epochMs, brand.timeZone);
+    let amountMinor = 0;
+    const amountText = (fields[iAmount] ?? '').trim();
+    if (!amountText) errors = addError(errors, line, 'amount', fields[iAmount], 'missing amount');
+    else if (currencyKnown) {
+      const a = parseAmount(amountText, currency);
+      if ('error' in a) errors = addError(errors, line, 'amount', fields[iAmount], a.error);
+      else amountMinor = a.minor;
     }
-  }
+    // A negative amount is a refund whatever the status column says.
+    if (amountMinor < 0 && status === 'paid') status = 'refunded';
+    if (amountMinor < 0 && status === 'cancelled') errors = addError(errors, line, 'amount', fields[iAmount], 'negative amount on a cancelled order');
+    const kind: OrderRecord['kind'] = status === 'refunded' ? 'refund' : 'order';
+    if (kind === 'order' && !orderId) errors = addError(errors, line, 'order_id', fields[iOrder], 'missing order id');
 
-  let versionMs = ctx.hasUpdatedAt && orderedAt ? orderedAt : ctx.defaultVersionMs;
-  const updText = (row.updated_at ?? '').trim();
-  if (updText) {
-    const p = parseTimestamp(updText, zone);
-    if ('error' in p) err('updated_at', row.updated_at, p.error);
-    else versionMs = p.epochMs;
-  }
+    const storeId = (fields[iStore] ?? '').trim() || undefined;
+    const zone = (storeId && ctx.storeZones.get(storeId)) || brand.timeZone;
+    let orderedAt = 0;
+    let date = '';
+    const tsText = (fields[iAt] ?? '').trim();
+    if (!tsText) errors = addError(errors, line, 'ordered_at', fields[iAt], 'missing order time');
+    else {
+      const p = parseTimestamp(tsText, zone);
+      if ('error' in p) errors = addError(errors, line, 'ordered_at', fields[iAt], p.error);
+      else {
+        orderedAt = p.epochMs;
+        date = p.dateOnly && p.date ? p.date : localDate(p.epochMs, brand.timeZone);
+      }
+    }
 
-  let pointsRedeemed: number | undefined;
-  const prText = (row.points_redeemed ?? '').trim();
-  if (prText) {
-    if (!/^\d{1,9}$/.test(prText)) err('points_redeemed', row.points_redeemed, 'expected a whole number of points');
-    else pointsRedeemed = Number(prText) || undefined;
-  }
+    let versionMs = ctx.hasUpdatedAt && orderedAt ? orderedAt : ctx.defaultVersionMs;
+    const updText = (fields[iUpdated] ?? '').trim();
+    if (updText) {
+      const p = parseTimestamp(updText, zone);
+      if ('error' in p) errors = addError(errors, line, 'updated_at', fields[iUpdated], p.error);
+      else versionMs = p.epochMs;
+    }
 
-  let products: string[] | undefined;
-  const productText = (row.products ?? '').trim();
-  if (productText) {
-    products = [...new Set(productText.split(/\s*[;|、，]\s*/).filter(Boolean))].sort();
-    const bad = products.find((x) => !ID_RE.test(x));
-    if (bad !== undefined) err('products', row.products, `"${bad}" is not a product code (codes separated by ; or |)`);
-    else if (products.length > 100) err('products', row.products, 'more than 100 product codes on one order');
-  }
+    let pointsRedeemed: number | undefined;
+    const prText = (fields[iRedeemed] ?? '').trim();
+    if (prText) {
+      if (!/^\d{1,9}$/.test(prText)) errors = addError(errors, line, 'points_redeemed', fields[iRedeemed], 'expected a whole number of points');
+      else pointsRedeemed = Number(prText) || undefined;
+    }
 
-  const originalOrderId = (row.original_order_id ?? '').trim() || undefined;
-  if (originalOrderId && !ID_RE.test(originalOrderId))
-    err('original_order_id', row.original_order_id, 'order id has characters an id cannot have');
+    let products: string[] | undefined;
+    const productText = (fields[iProducts] ?? '').trim();
+    if (productText) {
+      products = [...new Set(productText.split(/\s*[;|、，]\s*/).filter(Boolean))].sort();
+      const bad = products.find((x) => !isId(x));
+      if (bad !== undefined) errors = addError(errors, line, 'products', fields[iProducts], `"${bad}" is not a product code (codes separated by ; or |)`);
+      else if (products.length > 100) errors = addError(errors, line, 'products', fields[iProducts], 'more than 100 product codes on one order');
+    }
 
-  if (errors.length > 0 || status === undefined) return errors;
+    const originalOrderId = (fields[iOriginal] ?? '').trim() || undefined;
+    if (originalOrderId && !isId(originalOrderId)) errors = addError(errors, line, 'original_order_id', fields[iOriginal], 'order id has characters an id cannot have');
 
-  const rec: Omit<OrderRecord, 'key' | 'version'> = {
-    orderId,
-    customerId,
-    kind,
-    status,
-    orderedAt,
-    localDate: date,
-    amountMinor: Math.abs(amountMinor),
-    currency,
-    ...(storeId ? { storeId } : {}),
-    ...(row.channel?.trim() ? { channel: row.channel.trim() } : {}),
-    ...(row.region?.trim() ? { region: row.region.trim() } : {}),
-    ...(originalOrderId ? { originalOrderId } : {}),
-    ...(pointsRedeemed ? { pointsRedeemed } : {}),
-    ...(products?.length ? { products } : {}),
+    if (errors || status === undefined) return errors ?? [];
+
+    const channel = (fields[iChannel] ?? '').trim() || undefined;
+    const region = (fields[iRegion] ?? '').trim() || undefined;
+    const amount = Math.abs(amountMinor);
+    // The version's content hash covers every stored field, so equal versions are identical content.
+    const content = `${orderId}\u001f${customerId}\u001f${kind}\u001f${status}\u001f${orderedAt}\u001f${date}\u001f${amount}\u001f${currency}\u001f${storeId ?? ''}\u001f${channel ?? ''}\u001f${region ?? ''}\u001f${originalOrderId ?? ''}\u001f${pointsRedeemed ?? ''}\u001f${products?.join(';') ?? ''}`;
+    // Refunds with their own id are versioned like orders; refunds without one (or reusing the original's id)
+    // are identified by their content, so an identical duplicate counts once and two different refunds both count.
+    let key = orderId;
+    if (kind === 'refund') key = orderId && orderId !== originalOrderId ? `R#${orderId}` : `R#${originalOrderId ?? ''}#${sha(content)}`;
+    const rec: OrderRecord = { key, orderId, customerId, kind, status, orderedAt, localDate: date, amountMinor: amount, currency, version: versionKey(versionMs, content) };
+    if (storeId) rec.storeId = storeId;
+    if (channel) rec.channel = channel;
+    if (region) rec.region = region;
+    if (originalOrderId) rec.originalOrderId = originalOrderId;
+    if (pointsRedeemed) rec.pointsRedeemed = pointsRedeemed;
+    if (products?.length) rec.products = products;
+    return rec;
   };
-  const content = JSON.stringify(rec);
-  // Refunds with their own id are versioned like orders; refunds without one (or reusing the original's id)
-  // are identified by their content, so an identical duplicate counts once and two different refunds both count.
-  let key = orderId;
-  if (kind === 'refund') {
-    const ownId = orderId && orderId !== originalOrderId;
-    key = ownId
-      ? `R#${orderId}`
-      : `R#${originalOrderId ?? ''}#${createHash('sha1').update(content).digest('base64url').slice(0, 16)}`;
-  }
-  return { key, ...rec, version: versionKey(versionMs, content) };
 }

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { defaultConfig, parseConfig, type MomentsConfig } from '../../lib/config/schema.ts';
 import { ingestObject } from '../../lib/ingest/ingest-file.ts';
 import { profileValues } from '../../lib/members/profile.ts';
-import { MemoryCustomerStore, MemoryLedger, MemoryObjectStore } from '../../lib/testing/memory-ports.ts';
+import { MemoryCustomerStore, MemoryLedger, MemoryNightlyLedger, MemoryObjectStore } from '../../lib/testing/memory-ports.ts';
+import { runNightly } from '../../lib/nightly/run-nightly.ts';
 
 function world(config: MomentsConfig = defaultConfig) {
   const objects = new MemoryObjectStore();
@@ -133,17 +134,26 @@ describe('ingestObject: members', () => {
 });
 
 describe('members without orders', () => {
-  it('get a state item in the prospect stage; their first order moves them on', async () => {
+  it('get a state item, due that night, where the nightly puts them in the prospect stage; their first order moves them on', async () => {
     const objects = new MemoryObjectStore();
     const customers = new MemoryCustomerStore();
     const ledger = new MemoryLedger();
     const deps = { objects, customers, ledger, config: defaultConfig, asOf: '2026-03-10' };
-    await objects.put('incoming/members/m.csv', 'customer_id,name\n0009,Wu\n');
+    const nightly = { customers, ledger: new MemoryNightlyLedger(), config: defaultConfig };
+    await objects.put('incoming/members/m.csv', 'customer_id,name,birthday\n0009,Wu,1990-05-04\n');
     await ingestObject({ key: 'incoming/members/m.csv', etag: 'm', lastModifiedMs: 0 }, deps);
-    expect(customers.states.get('0009')?.derived).toMatchObject({ stage: 'prospect', stageRule: 'no-orders' });
+    // The ingest keeps the state exact; deriving stage and tier is the nightly's.
     expect(customers.states.get('0009')?.state.orderCount).toBe(0);
+    expect(customers.states.get('0009')?.derived).toBeUndefined();
+    expect(customers.states.get('0009')?.dueDate).toBe('2026-03-10');
+    await runNightly('2026-03-10', nightly);
+    expect(customers.states.get('0009')?.derived).toMatchObject({ stage: 'prospect', stageRule: 'no-orders', birthday: '1990-05-04' });
     await objects.put('incoming/orders/o.csv', 'order_id,customer_id,ordered_at,amount\nA1,0009,2026-03-10,100\n');
-    await ingestObject({ key: 'incoming/orders/o.csv', etag: 'o', lastModifiedMs: 0 }, deps);
-    expect(customers.states.get('0009')?.derived).toMatchObject({ stage: 'exploration', stageSince: '2026-03-10' });
+    await ingestObject({ key: 'incoming/orders/o.csv', etag: 'o', lastModifiedMs: 0 }, { ...deps, asOf: '2026-03-11' });
+    // New orders drop the derivation it was folded from, and make the customer due.
+    expect(customers.states.get('0009')?.derived).toBeUndefined();
+    expect(customers.states.get('0009')?.dueDate).toBe('2026-03-11');
+    await runNightly('2026-03-11', nightly);
+    expect(customers.states.get('0009')?.derived).toMatchObject({ stage: 'exploration', stageSince: '2026-03-10', birthday: '1990-05-04' });
   });
 });
