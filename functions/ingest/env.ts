@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { observabilityEnv } from '../../lib/observability/env.ts';
 
 /** Environment of the ingest function; infra types the construct's env with the same schema. */
 export const ingestEnvSchema = z.object({
@@ -11,8 +12,7 @@ export const ingestEnvSchema = z.object({
   /** Local stack only: endpoints of the embedded emulators. Unset on AWS. */
   S3_ENDPOINT: z.string().url().optional(),
   DYNAMODB_ENDPOINT: z.string().url().optional(),
-  /** silent for the local CLI, whose own output says what happened. */
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  ...observabilityEnv,
   AWS_REGION: z.string().min(1).default('us-east-1'),
 });
 

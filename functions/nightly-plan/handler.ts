@@ -1,4 +1,8 @@
+import type { Context } from 'aws-lambda';
 import { z } from 'zod';
+import { SERVICES } from '../../lib/observability/metric-names.ts';
+import { planMetrics } from '../../lib/observability/metrics.ts';
+import { invocation, observability, type Observability } from '../../lib/observability/observe.ts';
 import { planNights, type NightPlan } from '../../lib/nightly/run-nightly.ts';
 import { addDays, today } from '../../lib/time.ts';
 import { nightlyWiring } from '../nightly/wiring.ts';
@@ -11,17 +15,26 @@ const input = z.object({
   owner: z.string().min(1),
 });
 
+let o: Observability | undefined;
+
 /**
  * First step of the nightly state machine. Scheduled runs carry no date: the night to close is the brand-local
  * day that just ended. Missed nights come back in order; nights already closed are not planned again; a run
  * that finds another one holding the lease plans nothing.
  */
-export const handler = async (event: unknown): Promise<NightPlan> => {
+export const handler = async (event: unknown, context?: Context): Promise<NightPlan> => {
   const w = nightlyWiring();
-  const { input: i, owner } = input.parse(event);
-  const config = await w.config();
-  const night = i.asOf ?? addDays(today(config.brand.timeZone), -1);
-  const plan = await planNights(night, w.ledger, owner, i.force ?? false);
-  if (plan.skipped) console.log(JSON.stringify({ level: 'WARN', message: 'nightly skipped', reason: plan.skipped }));
-  return plan;
+  o ??= observability(SERVICES.nightlyPlan, w.env);
+  const obs = o;
+  return invocation(obs, 'nightly plan', context, async () => {
+    obs.logger.debug('event', { event });
+    const { input: i, owner } = input.parse(event);
+    const config = await w.config();
+    const night = i.asOf ?? addDays(today(config.brand.timeZone), -1);
+    const plan = await planNights(night, w.ledger, owner, i.force ?? false);
+    if (plan.skipped) obs.logger.warn('nightly skipped', { owner, reason: plan.skipped });
+    else obs.logger.info('nights planned', { owner, asOf: night, force: i.force ?? false, nights: plan.nights.map((n) => n.night) });
+    obs.metrics.add(planMetrics(plan));
+    return plan;
+  });
 };

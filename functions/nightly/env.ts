@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { observabilityEnv } from '../../lib/observability/env.ts';
 
 /** Environment of the nightly functions (plan, segment, finish); infra types their env with it. */
 export const nightlyEnvSchema = z.object({
@@ -9,7 +10,7 @@ export const nightlyEnvSchema = z.object({
   QUEUE_URL: z.string().min(1).optional(),
   /** The data bucket: when set, the last night of a run writes the report to reports/<night>/index.html. */
   BUCKET_NAME: z.string().min(1).optional(),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  ...observabilityEnv,
   DYNAMODB_ENDPOINT: z.string().url().optional(),
   AWS_REGION: z.string().min(1).default('us-east-1'),
 });

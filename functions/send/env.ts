@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { observabilityEnv } from '../../lib/observability/env.ts';
 
 /** Environment of the touch sender (SQS consumer). */
 export const sendEnvSchema = z.object({
@@ -8,7 +9,7 @@ export const sendEnvSchema = z.object({
   SEND_CONCURRENCY: z.coerce.number<string>().int().min(1).default(1),
   /** SES configuration set whose bounce and complaint events reach the ses-events function. */
   SES_CONFIGURATION_SET: z.string().min(1).optional(),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  ...observabilityEnv,
   AWS_REGION: z.string().min(1).default('us-east-1'),
 });
 export type SendEnv = z.infer<typeof sendEnvSchema>;

@@ -32,7 +32,16 @@ export async function openLocal(opts: { asOf?: string } = {}): Promise<LocalRunt
   const stack = await startLocalStack({ home: momentsHome() });
   let asOf = opts.asOf ?? process.env['MOMENTS_AS_OF'];
   // The local clock can move (replays of history); on AWS the handler dates state by today.
-  const ingest = createIngestHandler(ingestEnvSchema.parse({ LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'silent', ...stack.env }), { asOf: () => asOf });
+  // The CLI's own output says what happened: no JSON logs or metrics unless asked for (LOG_LEVEL=debug,
+  // POWERTOOLS_METRICS_DISABLED=false).
+  const ingest = createIngestHandler(
+    ingestEnvSchema.parse({
+      LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'silent',
+      POWERTOOLS_METRICS_DISABLED: process.env['POWERTOOLS_METRICS_DISABLED'] ?? 'true',
+      ...stack.env,
+    }),
+    { asOf: () => asOf },
+  );
   stack.setObjectCreatedHandler(async (event: S3Event) => {
     const key = event.Records[0]?.s3.object.key ?? '';
     if (key.startsWith('incoming/')) await ingest(event);

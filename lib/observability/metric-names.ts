@@ -40,6 +40,11 @@ export const METRICS = {
   providerErrors: 'ProviderErrors',
   // ses-events: suppressions recorded from bounces and complaints
   suppressionsRecorded: 'SuppressionsRecorded',
+  // config: uploads of config/campaigns.json activated, and rejected (the last good one stays active)
+  configsActivated: 'ConfigsActivated',
+  configsRejected: 'ConfigsRejected',
+  // nightly-plan: nights a run planned (0 when everything was closed or another run holds the lease)
+  nightsPlanned: 'NightsPlanned',
 } as const;
 
 /** Per-channel touch metric: e.g. touchChannelMetric('sent', 'sms') = 'TouchesSentSms'. */

@@ -18,10 +18,11 @@ export interface SendDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** `channel` says how the touch was (to be) sent, for the send metrics; `repeat`: it was final before this delivery. */
 export type SendOutcome =
-  | { done: true; status: TouchRecord['status'] }
+  | { done: true; status: TouchRecord['status']; channel?: TouchRecord['channel']; repeat?: true }
   /** Not yet: deliver the message again after this many seconds. */
-  | { done: false; retryAfterSeconds: number; reason: string };
+  | { done: false; retryAfterSeconds: number; reason: string; channel?: TouchRecord['channel'] };
 
 const RECENT = new Set(['sent', 'sending']);
 
@@ -37,7 +38,7 @@ export async function sendTouch(key: string, deps: SendDeps): Promise<SendOutcom
   const now = deps.now();
   let t = await deps.touches.get(key);
   if (!t) return { done: true, status: 'failed' };
-  if (FINAL.has(t.status)) return { done: true, status: t.status };
+  if (FINAL.has(t.status)) return { done: true, status: t.status, channel: t.channel, repeat: true };
   const policy = deps.config.contactPolicy;
   const save = async (next: TouchRecord): Promise<boolean> => {
     const ok = await deps.touches.update({ ...next, rev: t!.rev + 1 }, t!.rev);
@@ -46,7 +47,7 @@ export async function sendTouch(key: string, deps: SendDeps): Promise<SendOutcom
   };
   const finish = async (status: TouchRecord['status'], reason: string, extra: Partial<TouchRecord> = {}): Promise<SendOutcome> => {
     if (!(await save(decide(t!, now, status, reason, extra)))) return sendTouch(key, deps); // raced: look again
-    return { done: true, status };
+    return { done: true, status, channel: t!.channel };
   };
 
   if (t.status === 'sending')
@@ -80,7 +81,7 @@ export async function sendTouch(key: string, deps: SendDeps): Promise<SendOutcom
     if (at > Date.parse(t.usefulUntil)) return finish('expired', 'quiet hours last past its useful date');
     if (!(await save(decide(t, now, 'deferred', `quiet hours ${policy.quietHours.start}-${policy.quietHours.end} (${t.timeZone})`, { plannedFor: new Date(at).toISOString() }))))
       return sendTouch(key, deps);
-    return { done: false, retryAfterSeconds: Math.ceil((at - now.getTime()) / 1000), reason: 'quiet hours' };
+    return { done: false, retryAfterSeconds: Math.ceil((at - now.getTime()) / 1000), reason: 'quiet hours', channel };
   }
   const windowMs = policy.frequencyCap.windowDays * 86_400_000;
   const recent = (await deps.touches.recent(t.customerId)).filter(
@@ -91,7 +92,7 @@ export async function sendTouch(key: string, deps: SendDeps): Promise<SendOutcom
     if (at > Date.parse(t.usefulUntil)) return finish('expired', `frequency cap (${policy.frequencyCap.maxTouches} per ${policy.frequencyCap.windowDays} days) reached until past its useful date`);
     if (!(await save(decide(t, now, 'deferred', `frequency cap: ${recent.length} touches in ${policy.frequencyCap.windowDays} days`, { plannedFor: new Date(at).toISOString() }))))
       return sendTouch(key, deps);
-    return { done: false, retryAfterSeconds: Math.ceil((at - now.getTime()) / 1000), reason: 'frequency cap' };
+    return { done: false, retryAfterSeconds: Math.ceil((at - now.getTime()) / 1000), reason: 'frequency cap', channel };
   }
 
   const r = renderTouch(t, profile.name, deps.config);

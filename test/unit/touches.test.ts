@@ -136,8 +136,9 @@ describe('the sender: exactly once', () => {
 
   it('sends once; a redelivered message does nothing', async () => {
     const s = await setup();
-    expect(await sendTouch(s.key, s.deps)).toEqual({ done: true, status: 'sent' });
-    expect(await sendTouch(s.key, s.deps)).toEqual({ done: true, status: 'sent' });
+    expect(await sendTouch(s.key, s.deps)).toEqual({ done: true, status: 'sent', channel: 'sms' });
+    // The redelivery is marked as a repeat, so the send metrics count the decision once.
+    expect(await sendTouch(s.key, s.deps)).toEqual({ done: true, status: 'sent', channel: 'sms', repeat: true });
     expect(s.sent).toHaveLength(1);
     expect(s.sent[0]).toMatch(/^\+8613812345678:【Lumière Cosmetics】/);
     expect((await s.store.get(s.key))?.messageId).toBe('m1');
@@ -149,13 +150,13 @@ describe('the sender: exactly once', () => {
     };
     await expect(sendTouch(s.key, s.deps)).rejects.toThrow('container died');
     s.store.beforeUpdate = () => {};
-    expect(await sendTouch(s.key, s.deps)).toEqual({ done: true, status: 'failed' });
+    expect(await sendTouch(s.key, s.deps)).toEqual({ done: true, status: 'failed', channel: 'sms' });
     expect(s.sent).toHaveLength(1);
     expect((await s.store.get(s.key))?.reason).toMatch(/^outcome unknown/);
   });
   it('an opt-out after planning applies: suppressed, nothing sent', async () => {
     const s = await setup({ smsConsent: { optIn: false, at: '2026-03-16T00:00:00Z', source: 'm2.csv' } });
-    expect(await sendTouch(s.key, s.deps)).toEqual({ done: true, status: 'suppressed' });
+    expect(await sendTouch(s.key, s.deps)).toEqual({ done: true, status: 'suppressed', channel: 'sms' });
     expect(s.sent).toHaveLength(0);
   });
   it('too early waits; in quiet hours it is deferred to the next allowed time, not dropped', async () => {
@@ -166,7 +167,7 @@ describe('the sender: exactly once', () => {
     expect(await sendTouch(s.key, s.deps)).toMatchObject({ done: false, reason: 'quiet hours' });
     expect((await s.store.get(s.key))?.plannedFor).toBe('2026-03-18T01:00:00.000Z');
     s.setClock(new Date('2026-03-18T01:00:00Z'));
-    expect(await sendTouch(s.key, s.deps)).toEqual({ done: true, status: 'sent' });
+    expect(await sendTouch(s.key, s.deps)).toEqual({ done: true, status: 'sent', channel: 'sms' });
   });
   it('throttling is retried with backoff; a hard refusal fails with the reason', async () => {
     const s = await setup();
@@ -175,17 +176,17 @@ describe('the sender: exactly once', () => {
       if (++calls < 3) throw new ThrottledError('Rate exceeded');
       return { messageId: 'ok' };
     };
-    expect(await sendTouch(s.key, s.deps)).toEqual({ done: true, status: 'sent' });
+    expect(await sendTouch(s.key, s.deps)).toEqual({ done: true, status: 'sent', channel: 'sms' });
     expect(calls).toBe(3);
     const s2 = await setup();
     s2.deps.providers.sendSms = async () => {
       throw new Error('Invalid parameter: PhoneNumber');
     };
-    expect(await sendTouch(s2.key, s2.deps)).toEqual({ done: true, status: 'failed' });
+    expect(await sendTouch(s2.key, s2.deps)).toEqual({ done: true, status: 'failed', channel: 'sms' });
   });
   it('past its useful date: expired', async () => {
     const s = await setup();
     s.setClock(new Date('2026-04-02T02:00:00Z'));
-    expect(await sendTouch(s.key, s.deps)).toEqual({ done: true, status: 'expired' });
+    expect(await sendTouch(s.key, s.deps)).toEqual({ done: true, status: 'expired', channel: 'sms' });
   });
 });
