@@ -119,6 +119,10 @@ export class DiscardingCustomerStore implements CustomerStore {
     this.ordersSeen++;
     return 'written';
   }
+  async putOrders(orders: readonly OrderRecord[]): Promise<PutOutcome[]> {
+    this.ordersSeen += orders.length;
+    return orders.map(() => 'written');
+  }
   async loadCustomer(id: string) {
     return { customerId: id, rev: 0, orders: [] as OrderRecord[] };
   }
@@ -140,19 +144,29 @@ export class DiscardingCustomerStore implements CustomerStore {
  * runs computeCustomerState and the derivation (stage, tier, due date) over them; the results are kept.
  */
 export class AggregatingCustomerStore implements CustomerStore {
-  readonly orders = new Map<string, Map<string, OrderRecord>>();
+  readonly orders = new Map<string, OrderRecord[]>();
   readonly states = new Map<string, { state: CustomerState; extras?: CustomerExtras }>();
 
   async putOrder(o: OrderRecord): Promise<PutOutcome> {
+    return this.put(o);
+  }
+  async putOrders(orders: readonly OrderRecord[]): Promise<PutOutcome[]> {
+    return orders.map((o) => this.put(o));
+  }
+  private put(o: OrderRecord): PutOutcome {
     let m = this.orders.get(o.customerId);
-    if (!m) this.orders.set(o.customerId, (m = new Map()));
-    const cur = m.get(o.key);
-    if (cur && cur.version >= o.version) return 'unchanged';
-    m.set(o.key, o);
+    if (!m) this.orders.set(o.customerId, (m = []));
+    for (let i = 0; i < m.length; i++) {
+      if (m[i]!.key !== o.key) continue;
+      if (m[i]!.version >= o.version) return 'unchanged';
+      m[i] = o;
+      return 'written';
+    }
+    m.push(o);
     return 'written';
   }
   async loadCustomer(id: string) {
-    return { customerId: id, rev: 0, orders: [...(this.orders.get(id)?.values() ?? [])] };
+    return { customerId: id, rev: 0, orders: [...(this.orders.get(id) ?? [])] };
   }
   async saveState(state: CustomerState, _rev: number, extras?: CustomerExtras): Promise<boolean> {
     this.states.set(state.customerId, extras ? { state, extras } : { state });

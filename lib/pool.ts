@@ -34,3 +34,20 @@ export async function mapPool<T>(items: Iterable<T>, limit: number, fn: (item: T
   for (const item of items) await pool.run(() => fn(item));
   await pool.drain();
 }
+
+/**
+ * `fn` over every item in `lanes` sequential lanes (at most `lanes` in flight), results in item order: one
+ * promise per item and none for scheduling, for batches of thousands of small writes.
+ */
+export async function mapLanes<T, R>(items: readonly T[], lanes: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(lanes, items.length) }, lane));
+  return out;
+}

@@ -14,6 +14,7 @@ import type { OrderRecord } from '../orders/order.ts';
 import type { CustomerState } from '../state/customer-state.ts';
 import { CapacityMeter } from './capacity.ts';
 import { isConditionFailure } from './condition-failure.ts';
+import { mapLanes } from '../pool.ts';
 
 /**
  * Single-table layout, one partition per customer so one Query reads everything a recompute needs:
@@ -36,6 +37,9 @@ function recordOf(item: Record<string, AttributeValue>): CustomerRecord {
   rec.dueDate = item.dueSk?.S ? item.dueSk.S.slice(0, 10) : null;
   return rec;
 }
+
+/** Order writes in flight per ingest (the SDK's default socket pool is 50). */
+const PUT_ORDER_CONCURRENCY = 16;
 
 export class DynamoCustomerStore implements CustomerStore, FileLedger {
   private readonly client: DynamoDBClient;
@@ -69,6 +73,11 @@ export class DynamoCustomerStore implements CustomerStore, FileLedger {
       }
       throw e;
     }
+  }
+
+  /** Conditional puts cannot be batched (BatchWriteItem has no conditions): PutOrderConcurrency at a time. */
+  putOrders(orders: readonly OrderRecord[]): Promise<PutOutcome[]> {
+    return mapLanes(orders, PUT_ORDER_CONCURRENCY, (o) => this.putOrder(o));
   }
 
   async loadCustomer(customerId: string): Promise<CustomerRecord & { orders: OrderRecord[]; profile?: MemberProfile }> {

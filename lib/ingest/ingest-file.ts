@@ -4,7 +4,7 @@ import { isSkip, readCsvBatches, type CsvItem } from '../csv/read-csv.ts';
 import type { RowError } from '../orders/order.ts';
 import { mapPool } from '../pool.ts';
 import { baseName, defaultVersionMs, fileKind, quarantineKey, rejectReportKey } from './file-meta.ts';
-import type { CustomerStore, FileLedger, FileSummary, ObjectStore, PutOutcome } from './ports.ts';
+import type { CustomerStore, FileLedger, FileSummary, ObjectStore } from './ports.ts';
 import { RejectReport } from './reject-report.ts';
 import { ingestProgress } from './progress.ts';
 import { ordersRowHandler } from './orders-rows.ts';
@@ -90,7 +90,7 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps): Promise
   const handler: RowHandler<object> =
     kind === 'orders'
       ? ordersRowHandler(header.fields, deps.config, versionMs, deps.customers)
-      : membersRowHandler(header.fields, deps.config, versionMs, deps.customers, name);
+      : membersRowHandler(header.fields, deps.config, versionMs, deps.customers, name, deps.concurrency);
   if (handler.missing.length > 0)
     return quarantine(
       `no recognisable ${kind} header: missing ${handler.missing.join(', ')} (found: ${header.fields.join(', ')}). ` +
@@ -100,7 +100,6 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps): Promise
   const summary = { ...base, encoding: opened.encoding, compressed: opened.compressed };
   if (handler.ignored.length) summary.ignoredColumns = handler.ignored;
   const width = header.fields.length;
-  const concurrency = deps.concurrency ?? 16;
   let nextProgress = 10_000;
 
   // Batch by batch (one decoded chunk, about a thousand rows): validate every row, then apply the good ones with
@@ -138,7 +137,7 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps): Promise
       summary.rejected++;
       await report.add(errors);
     }
-    summary.unchanged += await applyAll(items, handler, concurrency);
+    if (items.length) summary.unchanged += await handler.applyAll(items);
     if (summary.rows >= nextProgress) {
       nextProgress = (Math.floor(summary.rows / 10_000) + 1) * 10_000;
       deps.onProgress?.({ file: name, rows: summary.rows });
@@ -160,13 +159,3 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps): Promise
   return summary;
 }
 
-/** Runs the writes in `lanes` sequential lanes (one promise per write, none for scheduling); counts 'unchanged'. */
-async function applyAll(items: object[], handler: RowHandler<object>, lanes: number): Promise<number> {
-  let next = 0;
-  let unchanged = 0;
-  const lane = async () => {
-    while (next < items.length) if ((await handler.apply(items[next++]!)) === 'unchanged') unchanged++;
-  };
-  await Promise.all(Array.from({ length: Math.min(lanes, items.length) }, lane));
-  return unchanged;
-}

@@ -6,6 +6,7 @@ import { mapHeader, pick } from './header-map.ts';
 import type { CustomerStore, PutOutcome } from './ports.ts';
 import type { RowHandler } from './row-handler.ts';
 import { refreshCustomer } from '../state/refresh-customer.ts';
+import { mapLanes } from '../pool.ts';
 
 /** Read-merge-write of a profile under optimistic concurrency; the merge is order-independent. */
 export async function applyProfile(store: CustomerStore, update: MemberProfile): Promise<PutOutcome> {
@@ -25,6 +26,7 @@ export function membersRowHandler(
   defaultVersionMs: number,
   store: CustomerStore,
   file: string,
+  concurrency = 16,
 ): RowHandler<MemberProfile> {
   const map = mapHeader<MemberColumn>(header, MEMBER_COLUMNS, MEMBER_HEADER_ALIASES, config.columns.members, REQUIRED_MEMBER_COLUMNS);
   const touched = new Map<string, boolean>();
@@ -38,7 +40,7 @@ export function membersRowHandler(
       touched.set(profile.customerId, true);
       return profile;
     },
-    apply: (profile) => applyProfile(store, profile),
+    applyAll: async (profiles) => (await mapLanes(profiles, concurrency, (p) => applyProfile(store, p))).filter((o) => o === 'unchanged').length,
     touched: () => touched,
     // A member with no orders yet still needs a state item (the prospect stage, the export, the nightly);
     // a changed birthday moves the customer's due dates.

@@ -24,10 +24,14 @@ export function ordersRowHandler(
       if (!Array.isArray(parsed) && !touched.has(parsed.customerId)) touched.set(parsed.customerId, false);
       return parsed;
     },
-    async apply(order) {
-      const outcome = await store.putOrder(order);
-      if (outcome === 'written') touched.set(order.customerId, true);
-      return outcome;
+    async applyAll(orders) {
+      const outcomes = await store.putOrders(orders);
+      let unchanged = 0;
+      for (let i = 0; i < orders.length; i++) {
+        if (outcomes[i] === 'written') touched.set(orders[i]!.customerId, true);
+        else unchanged++;
+      }
+      return unchanged;
     },
     touched: () => touched,
     async finish(customerId, wrote, asOf) {

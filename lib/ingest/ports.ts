@@ -41,6 +41,8 @@ export type PutOutcome = 'written' | 'unchanged';
 export interface CustomerStore {
   /** Stores the order version unless an equal or newer version is already stored (conditional write). */
   putOrder(order: OrderRecord): Promise<PutOutcome>;
+  /** putOrder for a batch (a few thousand rows of one file), outcomes in order; writes may run concurrently. */
+  putOrders(orders: readonly OrderRecord[]): Promise<PutOutcome[]>;
   /** Consistent read of the state revision and every order version, state read first. */
   loadCustomer(customerId: string): Promise<CustomerRecord & { orders: OrderRecord[]; profile?: MemberProfile }>;
   /** Writes the state if the stored revision is still `expectedRev`; false when someone else wrote first. */

@@ -1,5 +1,4 @@
 import type { RowError } from '../orders/order.ts';
-import type { PutOutcome } from './ports.ts';
 
 /** What differs between order and member files: row validation, the write, and the per-customer finish. */
 export interface RowHandler<T extends object = object> {
@@ -10,8 +9,8 @@ export interface RowHandler<T extends object = object> {
    * rejected while the rest of the row is applied (members) go to `onFieldErrors`.
    */
   parse(fields: string[], line: number, onFieldErrors: (errors: RowError[]) => void): T | RowError[];
-  /** Stores one validated item (a conditional write). */
-  apply(item: T): Promise<PutOutcome>;
+  /** Stores a batch of validated items (conditional writes); how many were already stored ('unchanged'). */
+  applyAll(items: T[]): Promise<number>;
   /** Customers touched, with whether this run wrote anything new for them. */
   touched(): Map<string, boolean>;
   finish(customerId: string, wrote: boolean, asOf: string): Promise<void>;

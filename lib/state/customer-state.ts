@@ -41,6 +41,22 @@ export interface CustomerState {
   nextOrderDate: string | null;
 }
 
+const regionsCache = new WeakMap<MomentsConfig, Map<string, string>>();
+function storeRegions(config: MomentsConfig): Map<string, string> {
+  let m = regionsCache.get(config);
+  if (!m) regionsCache.set(config, (m = new Map(config.stores.filter((s) => s.region).map((s) => [s.id, s.region!] as const))));
+  return m;
+}
+
+const byOrderTime = (a: OrderRecord, b: OrderRecord) => a.orderedAt - b.orderedAt || (a.orderId < b.orderId ? -1 : 1);
+
+/** A Map's entries as a plain object in ascending key order (JSON and Object.entries keep that order). */
+function sortedRecord(m: Map<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of [...m.keys()].sort()) out[k] = m.get(k)!;
+  return out;
+}
+
 function mostFrequent(values: { v: string; at: number }[]): string | null {
   const count = new Map<string, { n: number; last: number }>();
   for (const { v, at } of values) {
@@ -74,31 +90,54 @@ export function computeCustomerState(
   asOf: string,
 ): CustomerState {
   const brandCurrency = config.brand.currency;
-  const regionOfStore = new Map(config.stores.filter((s) => s.region).map((s) => [s.id, s.region!] as const));
-  const orders = allOrders.filter((o) => o.localDate <= asOf);
-  const paid = orders
-    .filter((o) => o.kind === 'order' && o.status === 'paid')
-    .sort((a, b) => a.orderedAt - b.orderedAt || (a.orderId < b.orderId ? -1 : 1));
-  const refunds = orders.filter((o) => o.kind === 'refund');
+  const regionOfStore = storeRegions(config);
+  // One pass to split the orders; this runs for every customer an ingest touches.
+  const orders: OrderRecord[] = [];
+  const paid: OrderRecord[] = [];
+  const refunds: OrderRecord[] = [];
+  let cancelledCount = 0;
+  let nextOrderDate: string | null = null;
+  for (const o of allOrders) {
+    if (o.localDate > asOf) {
+      if (nextOrderDate === null || o.localDate < nextOrderDate) nextOrderDate = o.localDate;
+      continue;
+    }
+    orders.push(o);
+    if (o.kind === 'refund') refunds.push(o);
+    else if (o.status === 'paid') paid.push(o);
+    else if (o.status === 'cancelled') cancelledCount++;
+  }
+  paid.sort(byOrderTime);
 
-  const spendByMonth: Record<string, number> = {};
-  const spendByDay: Record<string, number> = {};
+  const byMonth = new Map<string, number>();
+  const byDay = new Map<string, number>();
   const other: Record<string, number> = {};
   let total = 0;
-  const add = (o: OrderRecord, sign: 1 | -1) => {
+  let refundedMinor = 0;
+  const add = (o: OrderRecord, amount: number) => {
     if (o.currency !== brandCurrency) {
-      other[o.currency] = (other[o.currency] ?? 0) + sign * o.amountMinor;
+      other[o.currency] = (other[o.currency] ?? 0) + amount;
       return;
     }
-    total += sign * o.amountMinor;
+    total += amount;
     const m = o.localDate.slice(0, 7);
-    spendByMonth[m] = (spendByMonth[m] ?? 0) + sign * o.amountMinor;
-    spendByDay[o.localDate] = (spendByDay[o.localDate] ?? 0) + sign * o.amountMinor;
+    byMonth.set(m, (byMonth.get(m) ?? 0) + amount);
+    byDay.set(o.localDate, (byDay.get(o.localDate) ?? 0) + amount);
   };
-  for (const o of paid) add(o, 1);
-  for (const r of refunds) add(r, -1);
+  for (const o of paid) add(o, o.amountMinor);
+  for (const r of refunds) {
+    add(r, -r.amountMinor);
+    if (r.currency === brandCurrency) refundedMinor += r.amountMinor;
+  }
 
-  const days = [...new Set(paid.map((o) => o.localDate))].sort();
+  const days: string[] = [];
+  for (const o of paid) if (days[days.length - 1] !== o.localDate) days.push(o.localDate);
+  // Paid orders are in time order, so their dates nearly always are too; dedupe again after a sort if not.
+  for (let i = 1; i < days.length; i++)
+    if (days[i - 1]! >= days[i]!) {
+      days.splice(0, days.length, ...[...new Set(days)].sort());
+      break;
+    }
   const first = paid[0];
   const points = computePoints(orders, asOf, config);
   const homeStoreId = mostFrequent(paid.filter((o) => o.storeId).map((o) => ({ v: o.storeId!, at: o.orderedAt })));
@@ -122,10 +161,10 @@ export function computeCustomerState(
     totalSpendMinor: total,
     currency: brandCurrency,
     ...(otherKeys.length ? { otherCurrencies: Object.fromEntries(otherKeys.map((c) => [c, formatMinor(other[c]!, c)])) } : {}),
-    spendByMonth,
+    spendByMonth: sortedRecord(byMonth),
     refundCount: refunds.length,
-    refundedMinor: refunds.filter((r) => r.currency === brandCurrency).reduce((s, r) => s + r.amountMinor, 0),
-    cancelledCount: orders.filter((o) => o.kind === 'order' && o.status === 'cancelled').length,
+    refundedMinor,
+    cancelledCount,
     pointsBalance: points.balance,
     pointsExpiring: points.lots.filter((l) => l.remaining > 0).map((l) => ({ points: l.remaining, expiresOn: l.expiresOn })),
     pointsLots: points.lots,
@@ -134,7 +173,7 @@ export function computeCustomerState(
     homeStoreId,
     region: mostFrequent(regions),
     purchaseDates: days,
-    spendByDay: Object.fromEntries(Object.entries(spendByDay).sort((a, b) => (a[0] < b[0] ? -1 : 1))),
-    nextOrderDate: allOrders.reduce<string | null>((m, o) => (o.localDate > asOf && (m === null || o.localDate < m) ? o.localDate : m), null),
+    spendByDay: sortedRecord(byDay),
+    nextOrderDate,
   };
 }

@@ -3,6 +3,7 @@ import { shardOf } from '../nightly/shard.ts';
 import type { OrderRecord } from '../orders/order.ts';
 import type { CustomerState } from '../state/customer-state.ts';
 import type { MemberProfile } from '../members/profile.ts';
+import { mapLanes } from '../pool.ts';
 
 /**
  * In-memory ports with the same conditional-write semantics as the DynamoDB adapter. Used by unit and property
@@ -37,6 +38,10 @@ export class MemoryCustomerStore implements CustomerStore {
     m.set(o.key, o);
     this.writes++;
     return 'written';
+  }
+
+  putOrders(orders: readonly OrderRecord[]): Promise<PutOutcome[]> {
+    return mapLanes(orders, 4, (o) => this.putOrder(o));
   }
 
   async loadCustomer(id: string) {
