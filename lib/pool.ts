@@ -1,4 +1,4 @@
-/** Bounded concurrency for I/O: `run` waits while `limit` tasks are in flight; the first failure is rethrown. */
+/** Bounded concurrency for I/O: `run` waits while `limit` tasks are in flight; the first failure is rethrown, after the rest settled. */
 export class Pool {
   private inFlight = new Set<Promise<void>>();
   private failure: unknown;
@@ -7,10 +7,10 @@ export class Pool {
   constructor(private readonly limit: number) {}
 
   async run(task: () => Promise<void>): Promise<void> {
-    if (this.failed) throw this.failure;
+    if (this.failed) return this.fail();
     while (this.inFlight.size >= this.limit) {
       await Promise.race(this.inFlight);
-      if (this.failed) throw this.failure;
+      if (this.failed) return this.fail();
     }
     const p: Promise<void> = task()
       .catch((e: unknown) => {
@@ -24,8 +24,22 @@ export class Pool {
   }
 
   async drain(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.race(this.inFlight);
+    await this.settle();
     if (this.failed) throw this.failure;
+  }
+
+  /** Waits for every task still running; never throws (a failure is kept for `drain`). */
+  async settle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.race(this.inFlight);
+  }
+
+  /**
+   * Rethrows the first failure only once the other tasks have settled: a caller that gives up must not leave
+   * writes landing after it returned, where a retry started at once could miss them.
+   */
+  private async fail(): Promise<never> {
+    await this.settle();
+    throw this.failure;
   }
 }
 

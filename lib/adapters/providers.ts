@@ -8,6 +8,23 @@ function throttled(e: unknown): boolean {
   return /Throttl|TooManyRequests|RateExceeded|SlowDown/i.test(name) || status === 429;
 }
 
+/**
+ * Neither SendEmail nor Publish is idempotent: after a 5xx or a timeout the provider may have accepted the message,
+ * and the SDK's own retry would send it a second time. These two calls therefore go out once (the client's retry
+ * middleware is replaced, for this command only, by a pass-through); throttling, which is a certain refusal, is
+ * retried by the sender's backoff (lib/touches/send.ts), and anything else is an unknown outcome, logged, not resent.
+ */
+function withoutSdkRetry<C extends { middlewareStack: { add(mw: unknown, opts: Record<string, unknown>): void } }>(command: C): C {
+  command.middlewareStack.add((next: (a: unknown) => unknown) => (args: unknown) => next(args), {
+    name: 'retryMiddleware',
+    tags: ['RETRY'],
+    step: 'finalizeRequest',
+    priority: 'high',
+    override: true,
+  });
+  return command;
+}
+
 /** SES (email) and SNS (SMS) behind the touch sender's port; throttling surfaces as ThrottledError. */
 export class AwsProviders implements Providers {
   private readonly ses: SESClient;
@@ -29,11 +46,13 @@ export class AwsProviders implements Providers {
   async sendSms(to: string, text: string) {
     try {
       const r = await this.sns.send(
-        new PublishCommand({
-          PhoneNumber: to,
-          Message: text,
-          MessageAttributes: { 'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Promotional' } },
-        }),
+        withoutSdkRetry(
+          new PublishCommand({
+            PhoneNumber: to,
+            Message: text,
+            MessageAttributes: { 'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Promotional' } },
+          }),
+        ),
       );
       return { messageId: r.MessageId ?? 'unknown' };
     } catch (e) {
@@ -45,15 +64,17 @@ export class AwsProviders implements Providers {
   async sendEmail(to: string, from: string, msg: { subject: string; html: string; text: string }) {
     try {
       const r = await this.ses.send(
-        new SendEmailCommand({
-          Source: from,
-          ...(this.configurationSet ? { ConfigurationSetName: this.configurationSet } : {}),
-          Destination: { ToAddresses: [to] },
-          Message: {
-            Subject: { Data: msg.subject, Charset: 'UTF-8' },
-            Body: { Html: { Data: msg.html, Charset: 'UTF-8' }, Text: { Data: msg.text, Charset: 'UTF-8' } },
-          },
-        }),
+        withoutSdkRetry(
+          new SendEmailCommand({
+            Source: from,
+            ...(this.configurationSet ? { ConfigurationSetName: this.configurationSet } : {}),
+            Destination: { ToAddresses: [to] },
+            Message: {
+              Subject: { Data: msg.subject, Charset: 'UTF-8' },
+              Body: { Html: { Data: msg.html, Charset: 'UTF-8' }, Text: { Data: msg.text, Charset: 'UTF-8' } },
+            },
+          }),
+        ),
       );
       return { messageId: r.MessageId ?? 'unknown' };
     } catch (e) {

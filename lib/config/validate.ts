@@ -29,12 +29,34 @@ export function sampleVarsFor(moment: Campaign['moment'], locale: string): Recor
 }
 
 /**
+ * zod drops an own "__proto__" key of a record (lifecycle conditions, templates, column mappings) without a word,
+ * its guard against prototype pollution; like any unknown key it is an error here. Walked without recursion:
+ * uploads can nest deeply.
+ */
+function protoKeyErrors(json: unknown): string[] {
+  const out: string[] = [];
+  const stack: [unknown, string][] = [[json, '$']];
+  while (stack.length) {
+    const [v, path] = stack.pop()!;
+    if (Array.isArray(v)) v.forEach((x, i) => stack.push([x, `${path}[${i}]`]));
+    else if (v && typeof v === 'object')
+      for (const [k, x] of Object.entries(v)) {
+        if (k === '__proto__') out.push(`${path}: Unrecognized key: "__proto__"`);
+        else stack.push([x, `${path}.${k}`]);
+      }
+  }
+  return out;
+}
+
+/**
  * Everything `config validate` and the config function check: the schema (with JSON paths) and every campaign
  * template rendered strictly against sample data of its moment, so a typo never reaches a customer.
  */
 export function validateConfigJson(json: unknown): { config?: MomentsConfig; errors: string[] } {
+  const proto = protoKeyErrors(json);
   const r = configSchema.safeParse(json);
-  if (!r.success) return { errors: formatConfigErrors(r.error) };
+  if (!r.success) return { errors: [...new Set([...proto, ...formatConfigErrors(r.error)])] };
+  if (proto.length) return { errors: proto };
   const errors: string[] = [];
   r.data.campaigns.forEach((c, i) => {
     for (const [locale, tpl] of Object.entries(c.templates)) {

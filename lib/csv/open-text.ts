@@ -67,7 +67,15 @@ export async function openText(source: AsyncIterable<Buffer>): Promise<OpenedTex
     src.on('error', (e) => gunzip.destroy(e));
     rest = src.pipe(gunzip);
   }
-  ({ head, rest } = await peek(rest, SNIFF_BYTES));
+  try {
+    ({ head, rest } = await peek(rest, SNIFF_BYTES));
+  } catch (e) {
+    // zlib's own errors (Z_DATA_ERROR, Z_BUF_ERROR): corrupt or cut short, it can never be read. A failed read
+    // of the upload is thrown instead, so the event is retried.
+    const code = (e as { code?: unknown } | null)?.code;
+    if (compressed && typeof code === 'string' && code.startsWith('Z_')) return { error: `not a readable gzip file: ${(e as Error).message}` };
+    throw e;
+  }
   if (head.length === 0 || /^[\s\uFEFF]*$/.test(head.subarray(0, 64).toString('utf8')) && head.length < 64)
     return { error: 'empty file' };
   if (head.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04])))

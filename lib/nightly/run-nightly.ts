@@ -46,6 +46,19 @@ export async function advanceCustomer(
   return { rec, state: advanceState(state, night), derived };
 }
 
+/**
+ * The due query failing part-way leaves no write of this attempt in flight (the pool does the same for a failed
+ * task): the retry reads the night index, then the due index, and a state landing in between would be in neither.
+ */
+async function* settleOnError<T>(items: AsyncIterable<T>, pool: Pool): AsyncGenerator<T> {
+  try {
+    yield* items;
+  } catch (e) {
+    await pool.settle();
+    throw e;
+  }
+}
+
 export interface SegmentResult {
   night: string;
   shard: number;
@@ -76,7 +89,7 @@ export async function processSegment(
   let processed = 0;
   let stopped = false;
   const pool = new Pool(deps.concurrency ?? 8);
-  for await (const due of deps.customers.queryDue(shard, night)) {
+  for await (const due of settleOnError(deps.customers.queryDue(shard, night), pool)) {
     if (seen.has(due.customerId)) continue;
     if (budget.maxCustomers !== undefined && processed >= budget.maxCustomers) {
       stopped = true;

@@ -101,7 +101,12 @@ export async function sendTouch(key: string, deps: SendDeps): Promise<SendOutcom
 
   // Intent: only one sender can move the touch to sending.
   const attempt = randomUUID();
-  if (!(await save(decide(t, now, 'sending', `handing to ${channel} provider`, { attempt })))) return sendTouch(key, deps);
+  if (!(await save(decide(t, now, 'sending', `handing to ${channel} provider`, { attempt })))) {
+    // Lost the write, or only its answer (the SDK resent a write that had landed): ours if it carries our attempt.
+    const cur = await deps.touches.get(key);
+    if (cur?.status !== 'sending' || cur.attempt !== attempt) return sendTouch(key, deps);
+    t = cur;
+  }
   const sleep = deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   let accepted: { messageId: string } | undefined;
   for (let i = 0; !accepted; i++) {
@@ -114,8 +119,9 @@ export async function sendTouch(key: string, deps: SendDeps): Promise<SendOutcom
         await sleep(Math.min(200 * 2 ** i, 5_000) * (0.5 + Math.random() / 2));
         continue;
       }
-      // The provider refused it: nothing was accepted, so the failure is certain.
-      return finish('failed', `${channel} provider refused it: ${(e as Error).message}`);
+      // Refused, or a 5xx or timeout after which it may have been accepted: either way not sent again.
+      const err = e as Error;
+      return finish('failed', `${channel} provider call failed (${err.name}: ${err.message}); not retried, so it cannot arrive twice`);
     }
   }
   // Outcome. If this write is lost (the container dies here), the next delivery finds the touch still
