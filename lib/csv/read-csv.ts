@@ -53,12 +53,6 @@ function countBreaks(s: string): number {
   return n;
 }
 
-function fieldBreaks(fields: string[]): number {
-  let n = 0;
-  for (const f of fields) if (f.includes('\n') || f.includes('\r')) n += countBreaks(f);
-  return n;
-}
-
 /**
  * Streams CSV as batches of records (one batch per decoded chunk), each with the line it starts on, through
  * Papa Parse's core parser (4x csv-parse on our 1M-row file, see BENCHMARKS.md). Quoted commas, quotes and
@@ -66,32 +60,57 @@ function fieldBreaks(fields: string[]): number {
  * not stop the file: they come in the batch as skips with their line and reason.
  */
 export async function* readCsvBatches(text: AsyncIterable<string>): AsyncGenerator<CsvItem[]> {
-  let parser: Papa.Parser | undefined;
+  let fast: Papa.Parser | undefined;
+  let stepped: Papa.Parser | undefined;
+  let steps: { fields: string[]; end: number; error?: string }[] = [];
   let newline: '\r\n' | '\n' | '\r' = '\n';
   let rest = '';
   let line = 1;
   let stopped = false;
 
+  const reasonOf = (e: Papa.ParseError) =>
+    e.code === 'MissingQuotes' ? UNCLOSED_QUOTE : e.code === 'InvalidQuotes' ? BAD_CLOSING_QUOTE : `malformed CSV: ${e.message}`;
+  const start = (head: string) => {
+    const end = head.search(/\r|\n/);
+    newline = sniffNewline(head);
+    const delimiter = sniffDelimiter(end >= 0 ? head.slice(0, end) : head);
+    fast = new Papa.Parser({ delimiter, newline, quoteChar: '"' });
+    stepped = new Papa.Parser({
+      delimiter,
+      newline,
+      quoteChar: '"',
+      step: (r: Papa.ParseStepResult<string[]>) => {
+        const err = r.errors[0];
+        steps.push({ fields: (r.data as unknown as string[][])[0] ?? [], end: (r.meta as { cursor: number }).cursor, ...(err ? { error: reasonOf(err) } : {}) });
+      },
+    });
+  };
+
   const take = (input: string, final: boolean): CsvItem[] => {
-    const r = parser!.parse(input, 0, !final) as Papa.ParseResult<string[]> & { meta: { cursor: number } };
     const out: CsvItem[] = [];
-    const bad = new Map<number, string>();
-    for (const e of r.errors) {
-      if (e.row === undefined) continue;
-      bad.set(e.row, e.code === 'MissingQuotes' ? UNCLOSED_QUOTE : e.code === 'InvalidQuotes' ? BAD_CLOSING_QUOTE : `malformed CSV: ${e.message}`);
-    }
-    // Without a quote in the input no field can hold a line break, unless the file mixes line endings.
+    // Nearly every chunk: no quote and one kind of line break, so every record is one line.
     const plain = !input.includes('"') && (newline === '\r\n' ? !/[^\r]\n|\r(?!\n)/.test(input) : !input.includes(newline === '\n' ? '\r' : '\n'));
-    for (let i = 0; i < r.data.length; i++) {
-      const fields = r.data[i]!;
-      // A record ended by CRLF in a file whose first line ends in LF keeps its CR: it is not part of the value.
-      if (newline === '\n') {
+    if (plain) {
+      const r = fast!.parse(input, 0, !final) as Papa.ParseResult<string[]> & { meta: { cursor: number } };
+      for (const fields of r.data) out.push({ line: line++, fields });
+      rest = final ? '' : input.slice(r.meta.cursor);
+      return out;
+    }
+    // Otherwise record by record with where each ends, so a record's lines are counted from its own text.
+    steps = [];
+    const r = stepped!.parse(input, 0, !final) as Papa.ParseResult<string[]> & { meta: { cursor: number } };
+    let from = 0;
+    for (const st of steps) {
+      const raw = input.slice(from, st.end);
+      from = st.end;
+      const fields = st.fields;
+      // A record ended by CRLF in a file whose first line ends in LF: the CR is not part of the last value.
+      if (newline === '\n' && raw.endsWith('\r\n')) {
         const last = fields[fields.length - 1];
         if (last !== undefined && last.endsWith('\r')) fields[fields.length - 1] = last.slice(0, -1);
       }
-      const reason = bad.get(i);
-      out.push(reason ? { line, raw: fields.join(',').slice(0, 1000), reason } : { line, fields });
-      line += 1 + (plain ? 0 : fieldBreaks(fields));
+      out.push(st.error ? { line, raw: raw.slice(0, 1000), reason: st.error } : { line, fields });
+      line += Math.max(1, countBreaks(raw));
     }
     rest = final ? '' : input.slice(r.meta.cursor);
     return out;
@@ -99,7 +118,7 @@ export async function* readCsvBatches(text: AsyncIterable<string>): AsyncGenerat
 
   for await (const chunk of text) {
     if (stopped || chunk.length === 0) continue;
-    if (!parser) {
+    if (!fast) {
       const nl = chunk.search(/\r|\n/);
       // The header line may straddle chunks: wait for its end (or the end of the input).
       if (nl < 0 && rest.length + chunk.length < MAX_RECORD_CHARS) {
@@ -108,9 +127,7 @@ export async function* readCsvBatches(text: AsyncIterable<string>): AsyncGenerat
       }
       const head = rest + chunk;
       rest = '';
-      const end = head.search(/\r|\n/);
-      newline = sniffNewline(head);
-      parser = new Papa.Parser({ delimiter: sniffDelimiter(end >= 0 ? head.slice(0, end) : head), newline, quoteChar: '"' });
+      start(head);
       const items = take(head, false);
       if (items.length) yield items;
       continue;
@@ -125,11 +142,9 @@ export async function* readCsvBatches(text: AsyncIterable<string>): AsyncGenerat
     if (items.length) yield items;
   }
   if (stopped) return;
-  if (!parser) {
+  if (!fast) {
     if (!rest) return;
-    const end = rest.search(/\r|\n/);
-    newline = sniffNewline(rest);
-    parser = new Papa.Parser({ delimiter: sniffDelimiter(end >= 0 ? rest.slice(0, end) : rest), newline, quoteChar: '"' });
+    start(rest);
   }
   if (rest) {
     // The last record has no line break after it.

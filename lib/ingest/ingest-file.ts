@@ -11,6 +11,8 @@ import { ordersRowHandler } from './orders-rows.ts';
 import { membersRowHandler } from './members-rows.ts';
 import type { RowHandler } from './row-handler.ts';
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
 export interface IngestDeps {
   objects: ObjectStore;
   customers: CustomerStore;
@@ -57,7 +59,9 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps): Promise
     processedAt: '',
   };
 
-  const quarantine = async (reason: string): Promise<FileSummary> => {
+  const quarantine = async (why: string): Promise<FileSummary> => {
+    // What was read from an undecodable file may hold lone UTF-16 surrogates: the reason is stored as UTF-8.
+    const reason = why.replace(LONE_SURROGATE, '\uFFFD');
     const to = quarantineKey(obj.key);
     await deps.objects.move(obj.key, to);
     await deps.objects.put(`${to}.reason.txt`, `${name}: ${reason}\nNothing from this file was applied.\n`, 'text/plain; charset=utf-8');
