@@ -42,7 +42,7 @@ export function checkOperationsSettings(s: OperationsSettings): OperationsSettin
   return s;
 }
 
-/** A lowercase email address check, enough to catch a typo before SNS mails a confirmation nowhere. */
+/** A basic email address check: enough to catch a typo before SNS mails its confirmation nowhere. */
 export function checkAlarmEmail(value: string): string {
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) throw new Error(`alarm email ${JSON.stringify(value)} is not an email address`);
   return value;
