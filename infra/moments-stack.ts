@@ -5,12 +5,17 @@ import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import type { Construct, IConstruct } from 'constructs';
+import type { Construct } from 'constructs';
 import { ingestEnvSchema } from '../functions/ingest/env.ts';
 import { INDEXES } from '../lib/adapters/provision.ts';
-import { bindBucket, bindTable, MomentsFunction } from './constructs/moments-function.ts';
-import { NIGHTLY_DEFAULTS, NightlyWorkflow } from './constructs/nightly-workflow.ts';
-import { DEFAULT_SES_IDENTITY, Touches } from './constructs/touches.ts';
+import { SERVICES } from '../lib/observability/metric-names.ts';
+import { DATA_RETENTION_DEFAULTS, dataBucketLifecycleRules, type DataRetention } from './constructs/data-lifecycle.ts';
+import { bindBucket, bindTable, DEFAULT_LOG_RETENTION, MomentsFunction } from './constructs/moments-function.ts';
+import { NIGHTLY_DEFAULTS, NightlyWorkflow, REPORTS_PREFIX } from './constructs/nightly-workflow.ts';
+import { hardenBucketNotificationsHandler } from './constructs/notifications-handler.ts';
+import { OPERATIONS_DEFAULTS, Operations, type OperationsSettings } from './constructs/operations.ts';
+import { CONFIG_KEYS, DEFAULT_SES_IDENTITY, Touches } from './constructs/touches.ts';
+import { contextNumber, contextString } from './context.ts';
 
 /** Key prefixes of the data bucket (the contract with the CLI and the people reading the outputs). */
 export const PREFIXES = {
@@ -19,16 +24,43 @@ export const PREFIXES = {
   incoming: 'incoming/',
   rejected: 'rejected/',
   quarantine: 'quarantine/',
+  reports: REPORTS_PREFIX,
 } as const;
 
 export const INGEST_ENTRY = fileURLToPath(new URL('../functions/ingest/handler.ts', import.meta.url));
 
-/** CDK context keys that set the nightly's start time and zone, and the SES identity, when the props do not. */
+/** CDK context keys (`cdk deploy -c key=value`) for the settings the stack props leave out. */
 export const CONTEXT_KEYS = {
   nightlyTime: 'moments:nightlyTime',
   timeZone: 'moments:timeZone',
   sesIdentity: 'moments:sesIdentity',
+  /** Email address subscribed to the alarm topic. */
+  alarmEmail: 'moments:alarmEmail',
+  /** Retention, in days (see DataRetention). */
+  incomingInfrequentAccessDays: 'moments:incomingInfrequentAccessDays',
+  incomingRetentionDays: 'moments:incomingRetentionDays',
+  rejectedRetentionDays: 'moments:rejectedRetentionDays',
+  reportRetentionDays: 'moments:reportRetentionDays',
+  noncurrentVersionRetentionDays: 'moments:noncurrentVersionRetentionDays',
+  /** Alarm thresholds (see OperationsSettings). */
+  rejectedRowRatio: 'moments:rejectedRowRatio',
+  sendFailureRatio: 'moments:sendFailureRatio',
+  nightlyDeadlineHours: 'moments:nightlyDeadlineHours',
 } as const;
+
+/** Which context key sets each retention field. */
+const RETENTION_KEYS: Record<keyof DataRetention, string> = {
+  incomingInfrequentAccessDays: CONTEXT_KEYS.incomingInfrequentAccessDays,
+  incomingRetentionDays: CONTEXT_KEYS.incomingRetentionDays,
+  rejectedRetentionDays: CONTEXT_KEYS.rejectedRetentionDays,
+  reportRetentionDays: CONTEXT_KEYS.reportRetentionDays,
+  noncurrentVersionRetentionDays: CONTEXT_KEYS.noncurrentVersionRetentionDays,
+};
+const OPERATIONS_KEYS: Record<keyof OperationsSettings, string> = {
+  rejectedRowRatio: CONTEXT_KEYS.rejectedRowRatio,
+  sendFailureRatio: CONTEXT_KEYS.sendFailureRatio,
+  nightlyDeadlineHours: CONTEXT_KEYS.nightlyDeadlineHours,
+};
 
 export interface MomentsStackProps extends StackProps {
   /**
@@ -48,12 +80,28 @@ export interface MomentsStackProps extends StackProps {
    * never verified: set it for a real deployment, e.g. `cdk deploy -c moments:sesIdentity=brand.example`.
    *
    * SES publishes bounces and complaints only for mail sent with the stack's configuration set
-   * (output `SesConfigurationSetName`). The sender names none, so make it the identity's default:
+   * (output `SesConfigurationSetName`). The sender names it on every email; if other senders share
+   * the identity, make it the identity's default too:
    * `aws sesv2 put-email-identity-configuration-set-attributes --email-identity <identity>
    * --configuration-set-name <SesConfigurationSetName>`.
    * @default context `moments:sesIdentity`, else 'example.com'
    */
   readonly sesIdentity?: string;
+  /**
+   * How long the data bucket keeps raw exports, reject reports, reports and old versions.
+   * @default each field from its context key (CONTEXT_KEYS), else DATA_RETENTION_DEFAULTS
+   */
+  readonly retention?: Partial<DataRetention>;
+  /**
+   * Alarm thresholds.
+   * @default each field from its context key (CONTEXT_KEYS), else OPERATIONS_DEFAULTS
+   */
+  readonly operations?: Partial<OperationsSettings>;
+  /**
+   * Email address subscribed to the alarm topic.
+   * @default context `moments:alarmEmail`, else no subscription (subscribe to the AlarmTopicArn output yourself)
+   */
+  readonly alarmEmail?: string;
 }
 
 export class MomentsStack extends Stack {
@@ -64,14 +112,18 @@ export class MomentsStack extends Stack {
   readonly ingestDlq: sqs.Queue;
   readonly nightly: NightlyWorkflow;
   readonly touches: Touches;
+  readonly operations: Operations;
+  readonly retention: DataRetention;
 
   constructor(scope: Construct, id: string, props?: MomentsStackProps) {
     super(scope, id, props);
+    this.retention = settingsFor(this, DATA_RETENTION_DEFAULTS, RETENTION_KEYS, props?.retention);
 
     // --- Storage -------------------------------------------------------------------------------
     this.accessLogsBucket = new s3.Bucket(this, 'AccessLogsBucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
+      minimumTLSVersion: 1.2,
       // Server access log delivery supports SSE-S3 only.
       encryption: s3.BucketEncryption.S3_MANAGED,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
@@ -83,16 +135,18 @@ export class MomentsStack extends Stack {
     this.bucket = new s3.Bucket(this, 'DataBucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
+      minimumTLSVersion: 1.2,
       encryption: s3.BucketEncryption.S3_MANAGED,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       versioned: true,
       serverAccessLogsBucket: this.accessLogsBucket,
       serverAccessLogsPrefix: 'data-bucket/',
-      lifecycleRules: [
-        // Versioning guards against overwrites; old versions need not live forever.
-        { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(90) },
-        { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
-      ],
+      // Versioning guards against overwrites; old versions, raw exports and reports need not live forever.
+      lifecycleRules: dataBucketLifecycleRules(this.retention, {
+        incoming: PREFIXES.incoming,
+        rejectReports: [PREFIXES.rejected, PREFIXES.quarantine, CONFIG_KEYS.rejected],
+        reports: PREFIXES.reports,
+      }),
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
@@ -123,11 +177,12 @@ export class MomentsStack extends Stack {
     });
     Validations.of(this.ingestDlq).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter destination of the ingest function\'s failed async invocations.',
+      reason: 'This queue is itself the dead-letter destination of the ingest function\'s failed async invocations; a message in it raises the IngestDlq-NotEmpty alarm.',
     });
 
     this.ingest = new MomentsFunction(this, 'Ingest', {
       entry: INGEST_ENTRY,
+      service: SERVICES.ingest,
       envSchema: ingestEnvSchema,
       environment: {},
       description: 'Applies uploaded order and member files to the table; rejects or quarantines bad input',
@@ -168,7 +223,6 @@ export class MomentsStack extends Stack {
         { prefix },
       );
     }
-    acknowledgeBucketNotificationsHandler(this);
 
     // --- Touches ---------------------------------------------------------------------------------
     this.touches = new Touches(this, 'Touches', {
@@ -187,7 +241,33 @@ export class MomentsStack extends Stack {
       timeZone: props?.timeZone ?? contextString(this, CONTEXT_KEYS.timeZone) ?? NIGHTLY_DEFAULTS.timeZone,
     });
 
-    new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName, description: 'Data bucket (incoming/, rejected/, quarantine/)' });
+    // Notifications are all added (ingest above, config in Touches): now its handler exists.
+    hardenBucketNotificationsHandler(this, DEFAULT_LOG_RETENTION);
+
+    // --- Operations ------------------------------------------------------------------------------
+    const alarmEmail = props?.alarmEmail ?? contextString(this, CONTEXT_KEYS.alarmEmail);
+    this.operations = new Operations(this, 'Operations', {
+      settings: settingsFor(this, OPERATIONS_DEFAULTS, OPERATIONS_KEYS, props?.operations),
+      ...(alarmEmail === undefined || alarmEmail === '' ? {} : { alarmEmail }),
+      functions: [
+        this.ingest,
+        this.nightly.plan,
+        this.nightly.segment,
+        this.nightly.finish,
+        this.touches.send,
+        this.touches.config,
+        this.touches.sesEvents,
+      ],
+      deadLetterQueues: {
+        IngestDlq: this.ingestDlq,
+        TouchDlq: this.touches.dlq,
+        EventsDlq: this.touches.eventsDlq,
+      },
+      stateMachine: this.nightly.stateMachine,
+      touchQueue: this.touches.queue,
+    });
+
+    new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName, description: 'Data bucket (incoming/, config/, rejected/, quarantine/, reports/)' });
     new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'DynamoDB table (pk/sk)' });
     new CfnOutput(this, 'TouchQueueUrl', { value: this.touches.queue.queueUrl, description: 'Touch queue (the nightly plans into it, the send function drains it)' });
     new CfnOutput(this, 'SesConfigurationSetName', {
@@ -198,27 +278,23 @@ export class MomentsStack extends Stack {
       value: this.nightly.stateMachine.stateMachineArn,
       description: 'Nightly state machine (start it with {} or {"asOf":"YYYY-MM-DD"} to run or catch up by hand)',
     });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.operations.alarmTopic.topicArn,
+      description: 'SNS topic every alarm notifies (ALARM and OK): subscribe email, chat or paging to it',
+    });
+    new CfnOutput(this, 'DashboardName', {
+      value: this.operations.dashboard.dashboardName,
+      description: 'CloudWatch dashboard: ingest, nightly, touches and errors',
+    });
   }
 }
 
-function contextString(scope: Construct, key: string): string | undefined {
-  const value: unknown = scope.node.tryGetContext(key);
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new Error(`context ${key} must be a string, got ${JSON.stringify(value)}`);
-  return value;
-}
-
-/**
- * S3 notifications are configured by a CDK-provided singleton custom resource
- * (BucketNotificationsHandler...) whose role and runtime we do not control.
- */
-function acknowledgeBucketNotificationsHandler(stack: Stack): void {
-  const handler: IConstruct | undefined = stack.node.children.find((c) =>
-    c.node.id.startsWith('BucketNotificationsHandler'),
-  );
-  if (handler === undefined) return;
-  Validations.of(handler).acknowledge({
-    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-    reason: 'CDK-managed custom resource that applies the bucket notification configuration at deploy time.',
-  });
+/** Each field from the props, else its context key, else the default. */
+function settingsFor<T extends object>(scope: Construct, defaults: T, keys: Record<keyof T, string>, given: Partial<T> | undefined): T {
+  const out = { ...defaults };
+  for (const field of Object.keys(defaults) as Array<keyof T>) {
+    const value = given?.[field] ?? contextNumber(scope, keys[field]);
+    if (value !== undefined) out[field] = value as T[keyof T];
+  }
+  return out;
 }

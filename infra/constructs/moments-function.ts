@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { z } from 'zod';
+import { METRICS_NAMESPACE, type ServiceName } from '../../lib/observability/metric-names.ts';
 
 /**
  * Environment variable names Lambda reserves (setting them fails the deployment, or is silently
@@ -35,6 +36,9 @@ export const LAMBDA_RESERVED_ENV_KEYS = [
   'LAMBDA_TASK_ROOT',
 ] as const;
 export type LambdaReservedEnvKey = (typeof LAMBDA_RESERVED_ENV_KEYS)[number];
+
+/** Retention of the log groups the stack creates (functions, state machine, CDK's handler). */
+export const DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_MONTH;
 
 /** A zod schema describing a function's environment: an object of string-valued variables. */
 export type EnvSchema = z.ZodType<unknown, Record<string, string | undefined>>;
@@ -68,6 +72,11 @@ export const ESM_REQUIRE_BANNER =
 export interface MomentsFunctionProps<S extends EnvSchema> {
   /** Absolute path of the handler module (TypeScript); it must export `handler`. */
   readonly entry: string;
+  /**
+   * The function's `service` in the metrics contract (lib/observability/metric-names.ts): set as
+   * POWERTOOLS_SERVICE_NAME, so its logs and metrics carry it and the alarms find them.
+   */
+  readonly service: ServiceName;
   /** The function's env schema, shared with the handler, which parses `process.env` with it at cold start. */
   readonly envSchema: S;
   /**
@@ -93,21 +102,31 @@ export interface MomentsFunctionProps<S extends EnvSchema> {
 }
 
 /**
+ * Variables every function gets for Powertools: the `service` dimension and the metrics namespace
+ * of the contract the alarms and the dashboard read (lib/observability/metric-names.ts).
+ */
+export function powertoolsEnvironment(service: ServiceName): { POWERTOOLS_SERVICE_NAME: ServiceName; POWERTOOLS_METRICS_NAMESPACE: string } {
+  return { POWERTOOLS_SERVICE_NAME: service, POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE };
+}
+
+/**
  * The house Lambda function: Node.js 22 on arm64, bundled by the locally installed esbuild into
  * a minified ESM file with source maps, JSON logs into an explicitly created log group with a
- * retention, a dedicated role that may write only to that log group (no AWS managed policy), and
- * an environment typed and validated by the handler's zod schema.
+ * retention, a dedicated role that may write only to that log group (no AWS managed policy), an
+ * environment typed and validated by the handler's zod schema, and its Powertools service name.
  */
 export class MomentsFunction<S extends EnvSchema> extends NodejsFunction {
   /** The log group created for this function (the inherited `logGroup` returns it as an ILogGroup). */
   readonly functionLogGroup: logs.LogGroup;
   readonly envSchema: S;
+  /** The `service` dimension of this function's metrics. */
+  readonly service: ServiceName;
   /** Variables set through props and bind helpers; validated against the schema at synth time. */
   private readonly declaredEnv = new Map<string, string>();
 
   constructor(scope: Construct, id: string, props: MomentsFunctionProps<S>) {
     const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      retention: props.logRetention ?? DEFAULT_LOG_RETENTION,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     const role = new iam.Role(scope, `${id}Role`, {
@@ -158,9 +177,18 @@ export class MomentsFunction<S extends EnvSchema> extends NodejsFunction {
 
     this.functionLogGroup = logGroup;
     this.envSchema = props.envSchema;
+    this.service = props.service;
     for (const [key, value] of Object.entries(environment)) this.declaredEnv.set(key, value);
     // Source maps are only useful if Node applies them to stack traces.
     this.addEnvironment('NODE_OPTIONS', '--enable-source-maps');
+    for (const [key, value] of Object.entries(powertoolsEnvironment(props.service))) {
+      const declared = this.declaredEnv.get(key);
+      if (declared !== undefined && declared !== value) {
+        throw new Error(`${id}: ${key} comes from the service prop (${value}); the environment may not set it to ${declared}`);
+      }
+      this.declaredEnv.set(key, value);
+      this.addEnvironment(key, value);
+    }
 
     this.node.addValidation({ validate: () => this.validateEnvironment() });
   }

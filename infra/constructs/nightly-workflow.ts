@@ -1,6 +1,5 @@
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Stack, TimeZone, Validations, type CfnElement } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -13,7 +12,8 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { IANAZone } from 'luxon';
 import { nightlyEnvSchema } from '../../functions/nightly/env.ts';
-import { bindBucket, bindTable, lambdaEnvSchema, MomentsFunction } from './moments-function.ts';
+import { SERVICES } from '../../lib/observability/metric-names.ts';
+import { bindBucket, bindTable, DEFAULT_LOG_RETENTION, lambdaEnvSchema, MomentsFunction } from './moments-function.ts';
 
 export const NIGHTLY_ENTRIES = {
   plan: fileURLToPath(new URL('../../functions/nightly-plan/handler.ts', import.meta.url)),
@@ -23,6 +23,9 @@ export const NIGHTLY_ENTRIES = {
 
 /** The nightly functions' env schema (SEGMENT_MAX_CUSTOMERS coerces a string to a number). */
 export const nightlyEnv = lambdaEnvSchema(nightlyEnvSchema);
+
+/** Where the finish step writes each night's report (`reports/<night>/index.html`). */
+export const REPORTS_PREFIX = 'reports/';
 
 /** When the nightly starts: a wall-clock time in the brand's IANA time zone. */
 export const NIGHTLY_DEFAULTS = { nightlyTime: '02:30', timeZone: 'Asia/Shanghai' } as const;
@@ -90,7 +93,6 @@ export class NightlyWorkflow extends Construct {
   readonly stateMachineLogGroup: logs.LogGroup;
   readonly schedule: scheduler.Schedule;
   readonly scheduleRole: iam.Role;
-  readonly failureAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: NightlyWorkflowProps) {
     super(scope, id);
@@ -102,6 +104,7 @@ export class NightlyWorkflow extends Construct {
     // --- Functions ---------------------------------------------------------------------------------
     this.plan = new MomentsFunction(this, 'NightlyPlan', {
       entry: NIGHTLY_ENTRIES.plan,
+      service: SERVICES.nightlyPlan,
       envSchema: nightlyEnv,
       environment: {},
       description: 'Nightly: lists the nights to close (missed ones in order) with their shards',
@@ -112,6 +115,7 @@ export class NightlyWorkflow extends Construct {
 
     this.segment = new MomentsFunction(this, 'NightlySegment', {
       entry: NIGHTLY_ENTRIES.segment,
+      service: SERVICES.nightlySegment,
       envSchema: nightlyEnv,
       // SEGMENT_MAX_CUSTOMERS keeps its schema default: one call handles at most that many
       // customers and hands back (done=false), far inside the timeout below.
@@ -132,6 +136,7 @@ export class NightlyWorkflow extends Construct {
 
     this.finish = new MomentsFunction(this, 'NightlyFinish', {
       entry: NIGHTLY_ENTRIES.finish,
+      service: SERVICES.nightlyFinish,
       envSchema: nightlyEnv,
       environment: {},
       description: 'Nightly: merges the shard totals of a finished night into the brand snapshot, then moves the cursor',
@@ -139,12 +144,12 @@ export class NightlyWorkflow extends Construct {
     });
     bindTable(this.finish, props.table, 'TABLE_NAME', 'readWrite');
     if (props.bucket) {
-      bindBucket(this.finish, props.bucket, 'BUCKET_NAME', { write: ['reports/*'] });
+      bindBucket(this.finish, props.bucket, 'BUCKET_NAME', { write: [`${REPORTS_PREFIX}*`] });
       const policy = this.finish.role?.node.tryFindChild('DefaultPolicy');
       const bucketId = Stack.of(this).getLogicalId(props.bucket.node.defaultChild as CfnElement);
       if (policy)
         Validations.of(policy).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/reports/*]`,
+          id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${REPORTS_PREFIX}*]`,
           reason: 'The report is written under reports/<night>/: the prefix is as narrow as the key layout allows.',
         });
     }
@@ -257,7 +262,7 @@ export class NightlyWorkflow extends Construct {
       // The /aws/vendedlogs/ prefix keeps Step Functions from growing the account's CloudWatch Logs
       // resource policy (which has a size limit) for every state machine.
       logGroupName: `/aws/vendedlogs/states/${stack.stackName}-nightly`,
-      retention: logs.RetentionDays.ONE_MONTH,
+      retention: DEFAULT_LOG_RETENTION,
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
@@ -269,27 +274,13 @@ export class NightlyWorkflow extends Construct {
       // here loses nothing: the next run plans from the cursor and the segments resume.
       timeout: Duration.hours(20),
       tracingEnabled: true,
+      // Execution data (dates, shard numbers, counts) is encrypted at rest with a key Step Functions
+      // owns; stated here so the template says so. Alarms on its runs: constructs/operations.ts.
+      encryptionConfiguration: new sfn.AwsOwnedEncryptionConfiguration(),
       // Execution data is dates, shard numbers and counts (no customer data).
       logs: { destination: this.stateMachineLogGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
     this.acknowledgeStateMachineRole();
-
-    this.failureAlarm = new cloudwatch.Alarm(this, 'FailureAlarm', {
-      alarmDescription: 'The nightly state machine failed, timed out or was aborted',
-      metric: new cloudwatch.MathExpression({
-        expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
-        usingMetrics: {
-          failed: this.stateMachine.metricFailed({ statistic: 'Sum' }),
-          timedOut: this.stateMachine.metricTimedOut({ statistic: 'Sum' }),
-          aborted: this.stateMachine.metricAborted({ statistic: 'Sum' }),
-        },
-        period: Duration.hours(1),
-      }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
 
     // --- Schedule ----------------------------------------------------------------------------------
     this.scheduleRole = new iam.Role(this, 'ScheduleRole', {

@@ -14,6 +14,7 @@ import {
   MomentsFunction,
 } from '../../infra/constructs/moments-function.ts';
 import { ingestEnvSchema } from '../../functions/ingest/env.ts';
+import { METRICS_NAMESPACE, SERVICES } from '../../lib/observability/metric-names.ts';
 import { logicalId, testAppProps } from './support.ts';
 
 const FIXTURE_ENTRY = fileURLToPath(new URL('./fixtures/cjs-deps-handler.ts', import.meta.url));
@@ -39,6 +40,7 @@ describe('MomentsFunction bundling (real esbuild, no Docker)', () => {
   const { app, stack, table, bucket } = fixtureStack(true);
   const fn = new MomentsFunction(stack, 'Fixture', {
     entry: FIXTURE_ENTRY,
+    service: SERVICES.ingest,
     envSchema: fixtureSchema,
     environment: { GREETING: 'hello' },
   });
@@ -103,6 +105,7 @@ describe('MomentsFunction environment checks (no bundling)', () => {
     const { app, stack, table } = fixtureStack(false);
     const fn = new MomentsFunction(stack, 'Fn', {
       entry: FIXTURE_ENTRY,
+      service: SERVICES.ingest,
       envSchema: fixtureSchema,
       environment: { GREETING: 'hello' },
     });
@@ -114,6 +117,7 @@ describe('MomentsFunction environment checks (no bundling)', () => {
     const { app, stack, table, bucket } = fixtureStack(false);
     const fn = new MomentsFunction(stack, 'Fn', {
       entry: FIXTURE_ENTRY,
+      service: SERVICES.ingest,
       envSchema: fixtureSchema,
       environment: { GREETING: 'hi' as 'hello' },
     });
@@ -126,13 +130,22 @@ describe('MomentsFunction environment checks (no bundling)', () => {
     const { app, stack, table, bucket } = fixtureStack(false);
     const fn = new MomentsFunction(stack, 'Ingest', {
       entry: FIXTURE_ENTRY,
+      service: SERVICES.ingest,
       envSchema: ingestEnvSchema,
       environment: { MOMENTS_AS_OF: '2024-05-01' },
     });
     bindTable(fn, table, 'TABLE_NAME');
     bindBucket(fn, bucket, 'BUCKET_NAME', { read: ['incoming/*'] });
     expect(() => app.synth()).not.toThrow();
-    expect(Object.keys(fn.declaredEnvironment).sort()).toEqual(['BUCKET_NAME', 'MOMENTS_AS_OF', 'TABLE_NAME']);
+    expect(Object.keys(fn.declaredEnvironment).sort()).toEqual([
+      'BUCKET_NAME',
+      'MOMENTS_AS_OF',
+      'POWERTOOLS_METRICS_NAMESPACE',
+      'POWERTOOLS_SERVICE_NAME',
+      'TABLE_NAME',
+    ]);
+    expect(fn.declaredEnvironment['POWERTOOLS_SERVICE_NAME']).toBe(SERVICES.ingest);
+    expect(fn.declaredEnvironment['POWERTOOLS_METRICS_NAMESPACE']).toBe(METRICS_NAMESPACE);
   });
 
   it('refuses Lambda-reserved variables', () => {
@@ -141,16 +154,37 @@ describe('MomentsFunction environment checks (no bundling)', () => {
       () =>
         new MomentsFunction(stack, 'Fn', {
           entry: FIXTURE_ENTRY,
+          service: SERVICES.ingest,
           envSchema: fixtureSchema,
           environment: { AWS_REGION: 'eu-west-1' } as never,
         }),
     ).toThrow(/AWS_REGION is reserved by Lambda/);
   });
 
+  it('sets the Powertools service and metrics namespace of the metrics contract, and lets nothing override them', () => {
+    const { stack } = fixtureStack(false);
+    const fn = new MomentsFunction(stack, 'Fn', { entry: FIXTURE_ENTRY, service: SERVICES.send, envSchema: z.object({}), environment: {} });
+    expect(fn.service).toBe('send');
+    const vars = Template.fromStack(stack).findResources('AWS::Lambda::Function');
+    const env = Object.values(vars)[0]!['Properties'].Environment.Variables as Record<string, unknown>;
+    expect(env).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'send', POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE });
+    // A schema that reads the variables may not be used to set them to something else.
+    const withPowertools = z.object({ POWERTOOLS_SERVICE_NAME: z.string().optional() });
+    expect(
+      () =>
+        new MomentsFunction(stack, 'Other', {
+          entry: FIXTURE_ENTRY,
+          service: SERVICES.send,
+          envSchema: withPowertools,
+          environment: { POWERTOOLS_SERVICE_NAME: 'ingest' },
+        }),
+    ).toThrow(/POWERTOOLS_SERVICE_NAME comes from the service prop \(send\)/);
+  });
+
   it('refuses to rebind a variable to another resource', () => {
     const { stack, table } = fixtureStack(false);
     const other = new dynamodb.Table(stack, 'Other', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } });
-    const fn = new MomentsFunction(stack, 'Fn', { entry: FIXTURE_ENTRY, envSchema: fixtureSchema, environment: {} });
+    const fn = new MomentsFunction(stack, 'Fn', { entry: FIXTURE_ENTRY, service: SERVICES.ingest, envSchema: fixtureSchema, environment: {} });
     bindTable(fn, table, 'TABLE_NAME');
     expect(() => bindTable(fn, table, 'TABLE_NAME')).not.toThrow();
     expect(() => bindTable(fn, other, 'TABLE_NAME')).toThrow(/TABLE_NAME is already set/);
@@ -158,7 +192,7 @@ describe('MomentsFunction environment checks (no bundling)', () => {
 
   it('refuses bucket-wide object grants', () => {
     const { stack, bucket } = fixtureStack(false);
-    const fn = new MomentsFunction(stack, 'Fn', { entry: FIXTURE_ENTRY, envSchema: fixtureSchema, environment: {} });
+    const fn = new MomentsFunction(stack, 'Fn', { entry: FIXTURE_ENTRY, service: SERVICES.ingest, envSchema: fixtureSchema, environment: {} });
     expect(() => bindBucket(fn, bucket, 'BUCKET_NAME', { read: ['*'] })).toThrow(/non-root prefix/);
     expect(() => bindBucket(fn, bucket, 'BUCKET_NAME', {})).toThrow(/no access requested/);
   });
@@ -167,9 +201,9 @@ describe('MomentsFunction environment checks (no bundling)', () => {
     const { stack, table } = fixtureStack(false);
     table.addGlobalSecondaryIndex({ indexName: 'byDate', partitionKey: { name: 'd', type: dynamodb.AttributeType.STRING } });
     const tableOnly = z.object({ TABLE_NAME: z.string().min(1) });
-    const other = new MomentsFunction(stack, 'Other', { entry: FIXTURE_ENTRY, envSchema: tableOnly, environment: {} });
+    const other = new MomentsFunction(stack, 'Other', { entry: FIXTURE_ENTRY, service: SERVICES.ingest, envSchema: tableOnly, environment: {} });
     expect(() => bindTable(other, table, 'TABLE_NAME', 'read', { queryIndexes: ['nope'] })).toThrow(/nope/);
-    const fn = new MomentsFunction(stack, 'Fn', { entry: FIXTURE_ENTRY, envSchema: tableOnly, environment: {} });
+    const fn = new MomentsFunction(stack, 'Fn', { entry: FIXTURE_ENTRY, service: SERVICES.ingest, envSchema: tableOnly, environment: {} });
     bindTable(fn, table, 'TABLE_NAME', 'read', { queryIndexes: ['byDate'] });
     bindTable(other, table, 'TABLE_NAME', 'read');
     const tableId = logicalId(table);
@@ -205,17 +239,18 @@ describe('MomentsFunction environment checks (no bundling)', () => {
 export function typeLevelChecks(stack: Stack, table: dynamodb.ITable, bucket: s3.IBucket): void {
   const fn = new MomentsFunction(stack, 'Types', {
     entry: FIXTURE_ENTRY,
+    service: SERVICES.ingest,
     envSchema: ingestEnvSchema,
     environment: { S3_FORCE_PATH_STYLE: 'true', MOMENTS_AS_OF: '2024-01-31' },
   });
   // @ts-expect-error: not in the schema
-  new MomentsFunction(stack, 'T1', { entry: FIXTURE_ENTRY, envSchema: ingestEnvSchema, environment: { TABLE: 'x' } });
+  new MomentsFunction(stack, 'T1', { entry: FIXTURE_ENTRY, service: SERVICES.ingest, envSchema: ingestEnvSchema, environment: { TABLE: 'x' } });
   // @ts-expect-error: not one of the enum values
-  new MomentsFunction(stack, 'T2', { entry: FIXTURE_ENTRY, envSchema: ingestEnvSchema, environment: { S3_FORCE_PATH_STYLE: 'yes' } });
+  new MomentsFunction(stack, 'T2', { entry: FIXTURE_ENTRY, service: SERVICES.ingest, envSchema: ingestEnvSchema, environment: { S3_FORCE_PATH_STYLE: 'yes' } });
   // @ts-expect-error: reserved by Lambda, even though the schema reads it
-  new MomentsFunction(stack, 'T3', { entry: FIXTURE_ENTRY, envSchema: ingestEnvSchema, environment: { AWS_REGION: 'eu-west-1' } });
+  new MomentsFunction(stack, 'T3', { entry: FIXTURE_ENTRY, service: SERVICES.ingest, envSchema: ingestEnvSchema, environment: { AWS_REGION: 'eu-west-1' } });
   // @ts-expect-error: values are strings
-  new MomentsFunction(stack, 'T4', { entry: FIXTURE_ENTRY, envSchema: ingestEnvSchema, environment: { TABLE_NAME: 1 } });
+  new MomentsFunction(stack, 'T4', { entry: FIXTURE_ENTRY, service: SERVICES.ingest, envSchema: ingestEnvSchema, environment: { TABLE_NAME: 1 } });
   // @ts-expect-error: unknown variable name
   bindTable(fn, table, 'TABLE');
   // @ts-expect-error: reserved variable name

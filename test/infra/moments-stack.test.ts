@@ -123,7 +123,15 @@ describe('ingest function', () => {
     expect(vars['TABLE_NAME']).toEqual({ Ref: tableId });
     expect(vars['BUCKET_NAME']).toEqual({ Ref: bucketId });
     expect(vars['NODE_OPTIONS']).toBe('--enable-source-maps');
-    expect(Object.keys(vars).sort()).toEqual(['BUCKET_NAME', 'NODE_OPTIONS', 'TABLE_NAME']);
+    expect(vars['POWERTOOLS_SERVICE_NAME']).toBe('ingest');
+    expect(vars['POWERTOOLS_METRICS_NAMESPACE']).toBe('Moments');
+    expect(Object.keys(vars).sort()).toEqual([
+      'BUCKET_NAME',
+      'NODE_OPTIONS',
+      'POWERTOOLS_METRICS_NAMESPACE',
+      'POWERTOOLS_SERVICE_NAME',
+      'TABLE_NAME',
+    ]);
   });
 
   it('logs JSON into its own log group kept for one month', () => {

@@ -4,6 +4,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { INDEXES } from '../../lib/adapters/provision.ts';
+import { SERVICES } from '../../lib/observability/metric-names.ts';
 import { MomentsFunction } from '../../infra/constructs/moments-function.ts';
 import {
   checkTimeZone,
@@ -104,12 +105,12 @@ describe('table indexes', () => {
 
 describe('nightly functions', () => {
   const expected = [
-    { key: 'plan', timeout: 60, memory: 256, entry: /functions[\\/]nightly-plan[\\/]handler\.ts$/ },
-    { key: 'segment', timeout: 300, memory: 1024, entry: /functions[\\/]nightly-segment[\\/]handler\.ts$/ },
-    { key: 'finish', timeout: 120, memory: 256, entry: /functions[\\/]nightly-finish[\\/]handler\.ts$/ },
+    { key: 'plan', timeout: 60, memory: 256, service: 'nightly-plan', entry: /functions[\\/]nightly-plan[\\/]handler\.ts$/ },
+    { key: 'segment', timeout: 300, memory: 1024, service: 'nightly-segment', entry: /functions[\\/]nightly-segment[\\/]handler\.ts$/ },
+    { key: 'finish', timeout: 120, memory: 256, service: 'nightly-finish', entry: /functions[\\/]nightly-finish[\\/]handler\.ts$/ },
   ] as const;
 
-  for (const { key, timeout, memory, entry } of expected) {
+  for (const { key, timeout, memory, service, entry } of expected) {
     it(`${key}: Node.js 22 on arm64, ${timeout} s, TABLE_NAME bound to the table`, () => {
       expect(NIGHTLY_ENTRIES[key]).toMatch(entry);
       expect(existsSync(NIGHTLY_ENTRIES[key])).toBe(true);
@@ -125,7 +126,15 @@ describe('nightly functions', () => {
       // Finish writes the run's report to the data bucket.
       const bucket = key === 'finish' ? { BUCKET_NAME: { Ref: synthed.id(stack.bucket) } } : {};
       expect(fn.Properties['Environment']).toEqual({
-        Variables: { TABLE_NAME: { Ref: tableId }, NODE_OPTIONS: '--enable-source-maps', ...queue, ...bucket },
+        Variables: {
+          TABLE_NAME: { Ref: tableId },
+          NODE_OPTIONS: '--enable-source-maps',
+          // The metrics contract's service dimension and namespace (the alarms read them).
+          POWERTOOLS_SERVICE_NAME: service,
+          POWERTOOLS_METRICS_NAMESPACE: 'Moments',
+          ...queue,
+          ...bucket,
+        },
       });
     });
   }
@@ -140,6 +149,7 @@ describe('nightly functions', () => {
     const table = new dynamodb.Table(fixture, 'T', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } });
     new MomentsFunction(fixture, 'Fn', {
       entry: NIGHTLY_ENTRIES.segment,
+      service: SERVICES.nightlySegment,
       envSchema: nightlyEnv,
       environment: { TABLE_NAME: table.tableName, SEGMENT_MAX_CUSTOMERS: '0' },
     });
@@ -293,15 +303,6 @@ describe('state machine', () => {
     const rest = statements.filter((s) => s !== invoke[0]).flatMap(actionsOf);
     for (const a of rest) expect(a).toMatch(/^(logs|xray):/);
   });
-
-  it('raises an alarm when an execution fails, times out or is aborted', () => {
-    const alarm = resources[synthed.id(nightly.failureAlarm)]!.Properties;
-    const metricNames = (alarm['Metrics'] as Array<{ MetricStat?: { Metric: { MetricName: string; Dimensions: unknown[] } } }>)
-      .flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : []));
-    expect(metricNames.map((m) => m.MetricName).sort()).toEqual(['ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut']);
-    for (const m of metricNames) expect(m.Dimensions).toEqual([{ Name: 'StateMachineArn', Value: { Ref: smId } }]);
-    expect(alarm['Threshold']).toBe(1);
-  });
 });
 
 describe('schedule', () => {
@@ -399,11 +400,11 @@ describe('synthesis', () => {
  */
 export function typeLevelChecks(scope: Stack): void {
   const entry = NIGHTLY_ENTRIES.plan;
-  new MomentsFunction(scope, 'T0', { entry, envSchema: nightlyEnv, environment: { SEGMENT_MAX_CUSTOMERS: '5000', LOG_LEVEL: 'warn' } });
+  new MomentsFunction(scope, 'T0', { entry, service: SERVICES.nightlySegment, envSchema: nightlyEnv, environment: { SEGMENT_MAX_CUSTOMERS: '5000', LOG_LEVEL: 'warn' } });
   // @ts-expect-error: a Lambda environment holds strings
-  new MomentsFunction(scope, 'T1', { entry, envSchema: nightlyEnv, environment: { SEGMENT_MAX_CUSTOMERS: 5000 } });
+  new MomentsFunction(scope, 'T1', { entry, service: SERVICES.nightlySegment, envSchema: nightlyEnv, environment: { SEGMENT_MAX_CUSTOMERS: 5000 } });
   // @ts-expect-error: not one of the enum values
-  new MomentsFunction(scope, 'T2', { entry, envSchema: nightlyEnv, environment: { LOG_LEVEL: 'loud' } });
+  new MomentsFunction(scope, 'T2', { entry, service: SERVICES.nightlySegment, envSchema: nightlyEnv, environment: { LOG_LEVEL: 'loud' } });
   // @ts-expect-error: not in the schema
-  new MomentsFunction(scope, 'T3', { entry, envSchema: nightlyEnv, environment: { BUCKET: 'b' } });
+  new MomentsFunction(scope, 'T3', { entry, service: SERVICES.nightlySegment, envSchema: nightlyEnv, environment: { BUCKET: 'b' } });
 }

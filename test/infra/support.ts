@@ -6,7 +6,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import type { IConstruct } from 'constructs';
 import { createMomentsApp } from '../../infra/moments-app.ts';
-import type { MomentsStack } from '../../infra/moments-stack.ts';
+import { MomentsStack, type MomentsStackProps } from '../../infra/moments-stack.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -133,3 +133,27 @@ export function roleStatements(template: Template, roleLogicalId: string): Polic
 }
 
 export const asArray = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
+
+export type TemplateResource = { Type: string; Properties: Record<string, any>; DependsOn?: string[] };
+
+/** The template's resources by logical ID. */
+export function resourcesOf(template: Template): Record<string, TemplateResource> {
+  return template.toJSON()['Resources'] as Record<string, TemplateResource>;
+}
+
+/** A stack of the real app with other props or context, without cdk-nag and without a synth. */
+export function newMomentsStack(props: MomentsStackProps = {}, context: Record<string, unknown> = {}): MomentsStack {
+  return new MomentsStack(new App(testAppProps({ bundle: false, context })), 'Custom', props);
+}
+
+/**
+ * A value with CloudFormation intrinsics rendered to readable strings (see renderArn), so a
+ * dashboard body (an Fn::Join of JSON text and tokens) can be parsed as JSON.
+ */
+export function renderJoin(value: unknown): string {
+  if (value !== null && typeof value === 'object' && Array.isArray((value as Record<string, unknown>)['Fn::Join'])) {
+    const [sep, parts] = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+    return parts.map((p) => (typeof p === 'string' ? p : renderArn(p))).join(sep);
+  }
+  return renderArn(value);
+}
