@@ -201,7 +201,17 @@ export function addMonths(date: string, months: number): string {
 }
 
 /** Last calendar day of the month `months` after the month of `date` (YYYY-MM-DD). */
+const monthEnds = new Map<number, Map<string, string>>();
+
 export function endOfMonthPlus(month: string, months: number): string {
+  let byMonth = monthEnds.get(months);
+  if (!byMonth) monthEnds.set(months, (byMonth = new Map()));
+  let out = byMonth.get(month);
+  if (out === undefined) byMonth.set(month, (out = computeEndOfMonthPlus(month, months)));
+  return out;
+}
+
+function computeEndOfMonthPlus(month: string, months: number): string {
   const y = Number(month.slice(0, 4));
   const mo = Number(month.slice(5, 7));
   const total = y * 12 + (mo - 1) + months;

@@ -101,6 +101,15 @@ export function compileOrderRow(
     ['order_id', 'customer_id', 'status', 'currency', 'amount', 'store_id', 'ordered_at', 'updated_at', 'points_redeemed', 'products', 'original_order_id', 'channel', 'region'] as const
   ).map(col) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number];
   const brandCurrencyKnown = isKnownCurrency(brand.currency.toUpperCase());
+  // Stores, channels, regions and currencies repeat on every row: one string each instead of one per row.
+  const interned = new Map<string, string>();
+  const intern = (v: string | undefined) => {
+    if (!v) return v;
+    const seen = interned.get(v);
+    if (seen !== undefined) return seen;
+    if (interned.size < 10_000) interned.set(v, v);
+    return v;
+  };
 
   return (fields, line) => {
     // No closures made per row (millions of rows); an absent column has index -1, so its field is undefined.
@@ -116,7 +125,7 @@ export function compileOrderRow(
     if (status === undefined) errors = addError(errors, line, 'status', fields[iStatus], 'unknown status (expected paid, cancelled or refunded)');
 
     const currencyText = (fields[iCurrency] ?? '').trim();
-    const currency = currencyText ? currencyText.toUpperCase() : brand.currency.toUpperCase();
+    const currency = intern(currencyText ? currencyText.toUpperCase() : brand.currency.toUpperCase())!;
     const currencyKnown = currencyText ? isKnownCurrency(currency) : brandCurrencyKnown;
     if (!currencyKnown) errors = addError(errors, line, 'currency', fields[iCurrency], 'not an ISO 4217 currency code');
 
@@ -134,7 +143,7 @@ export function compileOrderRow(
     const kind: OrderRecord['kind'] = status === 'refunded' ? 'refund' : 'order';
     if (kind === 'order' && !orderId) errors = addError(errors, line, 'order_id', fields[iOrder], 'missing order id');
 
-    const storeId = (fields[iStore] ?? '').trim() || undefined;
+    const storeId = intern((fields[iStore] ?? '').trim() || undefined);
     const zone = (storeId && ctx.storeZones.get(storeId)) || brand.timeZone;
     let orderedAt = 0;
     let date = '';
@@ -178,8 +187,8 @@ export function compileOrderRow(
 
     if (errors || status === undefined) return errors ?? [];
 
-    const channel = (fields[iChannel] ?? '').trim() || undefined;
-    const region = (fields[iRegion] ?? '').trim() || undefined;
+    const channel = intern((fields[iChannel] ?? '').trim() || undefined);
+    const region = intern((fields[iRegion] ?? '').trim() || undefined);
     const amount = Math.abs(amountMinor);
     // The version's content hash covers every stored field, so equal versions are identical content.
     const content = `${orderId}\u001f${customerId}\u001f${kind}\u001f${status}\u001f${orderedAt}\u001f${date}\u001f${amount}\u001f${currency}\u001f${storeId ?? ''}\u001f${channel ?? ''}\u001f${region ?? ''}\u001f${originalOrderId ?? ''}\u001f${pointsRedeemed ?? ''}\u001f${products?.join(';') ?? ''}`;

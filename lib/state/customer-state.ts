@@ -57,23 +57,27 @@ function sortedRecord(m: Map<string, number>): Record<string, number> {
   return out;
 }
 
-function mostFrequent(values: { v: string; at: number }[]): string | null {
-  const count = new Map<string, { n: number; last: number }>();
-  for (const { v, at } of values) {
-    const c = count.get(v) ?? { n: 0, last: 0 };
-    c.n++;
-    c.last = Math.max(c.last, at);
-    count.set(v, c);
+/** The value most orders have (ties: the most recent, then the smaller), without building intermediate arrays. */
+function mostFrequent(orders: readonly OrderRecord[], valueOf: (o: OrderRecord) => string | undefined): string | null {
+  const count = new Map<string, number>();
+  const last = new Map<string, number>();
+  for (const o of orders) {
+    const v = valueOf(o);
+    if (!v) continue;
+    count.set(v, (count.get(v) ?? 0) + 1);
+    const at = last.get(v);
+    if (at === undefined || o.orderedAt > at) last.set(v, o.orderedAt);
   }
   let best: string | null = null;
   let bn = -1;
   let bl = -1;
   // Ties go to the most recent, then the smaller id, so the answer does not depend on row order.
-  for (const [v, c] of count) {
-    if (c.n > bn || (c.n === bn && (c.last > bl || (c.last === bl && best !== null && v < best)))) {
+  for (const [v, n] of count) {
+    const l = last.get(v)!;
+    if (n > bn || (n === bn && (l > bl || (l === bl && best !== null && v < best)))) {
       best = v;
-      bn = c.n;
-      bl = c.last;
+      bn = n;
+      bl = l;
     }
   }
   return best;
@@ -140,10 +144,7 @@ export function computeCustomerState(
     }
   const first = paid[0];
   const points = computePoints(orders, asOf, config);
-  const homeStoreId = mostFrequent(paid.filter((o) => o.storeId).map((o) => ({ v: o.storeId!, at: o.orderedAt })));
-  const regions = paid
-    .map((o) => ({ v: o.region ?? (o.storeId ? regionOfStore.get(o.storeId) : undefined), at: o.orderedAt }))
-    .filter((x): x is { v: string; at: number } => !!x.v);
+  const homeStoreId = mostFrequent(paid, (o) => o.storeId);
   const otherKeys = Object.keys(other).sort();
 
   return {
@@ -171,7 +172,7 @@ export function computeCustomerState(
     pointsExpired: points.expired,
     pointsShortfall: points.shortfall,
     homeStoreId,
-    region: mostFrequent(regions),
+    region: mostFrequent(paid, (o) => o.region ?? (o.storeId ? regionOfStore.get(o.storeId) : undefined)),
     purchaseDates: days,
     spendByDay: sortedRecord(byDay),
     nextOrderDate,
