@@ -1,5 +1,6 @@
-import { readFileSync, createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, statSync } from 'node:fs';
 import { Option, type Command } from 'commander';
+import { MAX_CONFIG_BYTES } from '../config/limits.ts';
 import { validateConfigJson } from '../config/validate.ts';
 import { isIsoDate } from '../time.ts';
 import { openLocal, type LocalRuntime } from './local-runtime.ts';
@@ -61,6 +62,8 @@ export function lineWriter(file: string | undefined) {
 export function validateConfigFile(file: string): string[] {
   let json: unknown;
   try {
+    const size = statSync(file).size;
+    if (size > MAX_CONFIG_BYTES) return [`${file}: $: ${size} bytes; a configuration is at most ${MAX_CONFIG_BYTES}`];
     json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
     return [`${file}: ${(e as Error).message}`];

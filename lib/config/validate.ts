@@ -1,5 +1,6 @@
 import type { Campaign } from './campaigns-schema.ts';
 import { formatConfigErrors } from './errors.ts';
+import { checkConfigShape } from './limits.ts';
 import { configSchema, type MomentsConfig } from './schema.ts';
 import { validateTemplate } from '../touches/render.ts';
 
@@ -33,6 +34,9 @@ export function sampleVarsFor(moment: Campaign['moment'], locale: string): Recor
  * template rendered strictly against sample data of its moment, so a typo never reaches a customer.
  */
 export function validateConfigJson(json: unknown): { config?: MomentsConfig; errors: string[] } {
+  // A hostile or runaway document is refused on its shape before the schema walks it.
+  const shape = checkConfigShape(json);
+  if (shape.length) return { errors: shape };
   const r = configSchema.safeParse(json);
   if (!r.success) return { errors: formatConfigErrors(r.error) };
   const errors: string[] = [];
