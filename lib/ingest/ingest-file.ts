@@ -141,7 +141,12 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps): Promise
     }
     summary.applied++;
     await pool.run(async () => {
-      if ((await result.apply!()) === 'unchanged') summary.unchanged++;
+      const outcome = await result.apply!();
+      if (outcome === 'unchanged') summary.unchanged++;
+      else if (outcome !== 'written') {
+        summary.applied--;
+        await reject(outcome.refused);
+      }
     });
     if (summary.rows % 10_000 === 0) {
       deps.onProgress?.({ file: name, rows: summary.rows });

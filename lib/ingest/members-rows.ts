@@ -4,14 +4,19 @@ import { parseMemberRow } from '../members/parse-member-row.ts';
 import { mergeProfile, profileValues, sameProfile, type MemberProfile } from '../members/profile.ts';
 import { mapHeader, pick } from './header-map.ts';
 import type { CustomerStore, PutOutcome } from './ports.ts';
-import type { RowHandler } from './row-handler.ts';
+import type { RowHandler, RowRefused } from './row-handler.ts';
+import { erasedMemberRow } from '../members/erasure.ts';
 import type { ActiveModel } from '../derive/metrics.ts';
 import { refreshCustomer } from '../state/refresh-customer.ts';
 
-/** Read-merge-write of a profile under optimistic concurrency; the merge is order-independent. */
-export async function applyProfile(store: CustomerStore, update: MemberProfile): Promise<PutOutcome> {
+/**
+ * Read-merge-write of a profile under optimistic concurrency; the merge is order-independent. An erased customer's
+ * profile is never written again: the erasure bumps the revision, so a write that raced it fails and finds the tombstone.
+ */
+export async function applyProfile(store: CustomerStore, update: MemberProfile, line = 0): Promise<PutOutcome | RowRefused> {
   for (let attempt = 1; attempt <= 20; attempt++) {
-    const { rev, profile } = await store.loadProfile(update.customerId);
+    const { rev, profile, erased } = await store.loadProfile(update.customerId);
+    if (erased) return { refused: [erasedMemberRow(update.customerId, erased, line)] };
     const merged = mergeProfile(profile, update);
     if (profile && sameProfile(profile, merged)) return 'unchanged';
     if (await store.saveProfile(merged, rev)) return 'written';
@@ -37,7 +42,7 @@ export function membersRowHandler(
       const { profile, errors } = parseMemberRow(pick(fields, map), { config, defaultVersionMs, line, file });
       if (!profile) return { rejectRow: true, errors };
       touched.set(profile.customerId, true);
-      return { rejectRow: false, errors, apply: () => applyProfile(store, profile) };
+      return { rejectRow: false, errors, apply: () => applyProfile(store, profile, line) };
     },
     touched: () => touched,
     // A member with no orders yet still needs a state item (the prospect stage, the export, the nightly);

@@ -5,7 +5,12 @@ export interface ParsedRow {
   /** True when the row as a whole is rejected; otherwise `errors` are single values rejected. */
   rejectRow: boolean;
   errors: RowError[];
-  apply?: () => Promise<PutOutcome>;
+  apply?: () => Promise<PutOutcome | RowRefused>;
+}
+
+/** A valid row the store refused at write time (a member row of an erased customer): reported as rejected. */
+export interface RowRefused {
+  refused: RowError[];
 }
 
 /** What differs between order and member files: row validation, the write, and the per-customer finish. */
