@@ -16,8 +16,8 @@ import { isConditionFailure } from './condition-failure.ts';
 
 /**
  *   pk T#<customer>  sk <campaign>|<period>   one touch: intent, decisions, outcome (the touch key)
- *   pk SUP#<channel> sk <address>             suppressed phone number or email address, with the reason
- *   pk SUP#<channel> sk sha256:<hex>          the same, once the address was erased: only its digest is kept
+ *   pk SUP#<channel> sk sha256:<hex>          suppressed phone number or email address (its digest), with the reason
+ *   pk SUP#<channel> sk <address>             the same as written before digests (an erasure moves it to the digest)
  */
 const pkOf = (customerId: string) => `T#${customerId}`;
 function split(key: string): { pk: string; sk: string } {
@@ -113,7 +113,7 @@ export class DynamoTouchStore implements TouchStore, PrivacyTouches {
     return (await this.findSuppressions(channel, address))[0]?.reason;
   }
 
-  /** The entries for an address: under the address itself and under its digest (kept after an erasure). */
+  /** The entries for an address: under its digest, and under the address itself as entries written before digests were. */
   async findSuppressions(channel: Channel, address: string): Promise<SuppressionEntry[]> {
     const keys = [address.toLowerCase(), suppressionDigest(channel, address)];
     const items = await Promise.all(
@@ -122,7 +122,7 @@ export class DynamoTouchStore implements TouchStore, PrivacyTouches {
     return items.flatMap((r, i) => (r.Item ? [{ channel, key: keys[i]!, reason: r.Item.reason?.S ?? '', at: r.Item.at?.S ?? null }] : []));
   }
 
-  /** Moves a suppression from under the address to under its digest: the opt-out stays, the address goes. */
+  /** Moves a suppression still held under the address to its digest: the opt-out stays, the address goes. */
   async hashSuppression(channel: Channel, address: string): Promise<boolean> {
     const plain = (await this.findSuppressions(channel, address)).find((e) => !e.key.startsWith('sha256:'));
     if (!plain) return false;
@@ -141,11 +141,12 @@ export class DynamoTouchStore implements TouchStore, PrivacyTouches {
     return true;
   }
 
+  /** Kept under the address's digest: the list can answer "is this address suppressed?" without holding addresses. */
   async suppress(channel: Channel, address: string, reason: string): Promise<void> {
     await this.client.send(
       new PutItemCommand({
         TableName: this.tableName,
-        Item: { pk: { S: `SUP#${channel}` }, sk: { S: address.toLowerCase() }, reason: { S: reason }, at: { S: new Date().toISOString() } },
+        Item: { pk: { S: `SUP#${channel}` }, sk: { S: suppressionDigest(channel, address) }, reason: { S: reason }, at: { S: new Date().toISOString() } },
       }),
     );
   }

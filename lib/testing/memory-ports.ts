@@ -248,7 +248,7 @@ export class MemoryTouchStore implements TouchStore {
     return (await this.findSuppressions(channel, address))[0]?.reason;
   }
   async suppress(channel: string, address: string, reason: string) {
-    this.suppressed.set(`${channel}|${address.toLowerCase()}`, reason);
+    this.suppressed.set(`${channel}|${suppressionDigest(channel, address)}`, reason);
   }
   async findSuppressions(channel: Channel, address: string): Promise<SuppressionEntry[]> {
     return [address.toLowerCase(), suppressionDigest(channel, address)].flatMap((key) => {

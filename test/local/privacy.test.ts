@@ -1,4 +1,4 @@
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -69,8 +69,11 @@ describe('personal-data requests (PIPL/GDPR) through the local stack', () => {
       for (const id of sentTo) {
         const p = profileValues((await rt.adapters.customers.loadProfile(id)).profile);
         if (p.name && p.phone && p.email && p.birthday && p.smsConsent?.optIn) {
-          // The customer had also replied STOP once: a suppression held under the phone number.
-          await rt.adapters.touches.suppress('sms', p.phone, 'opted out with the SMS provider (STOP reply)');
+          // The customer had also replied STOP once, recorded before suppressions were kept under digests: the
+          // entry is held under the phone number itself.
+          await rt.adapters.dynamodb.send(
+            new PutItemCommand({ TableName: rt.stack.tableName, Item: { pk: { S: 'SUP#sms' }, sk: { S: p.phone }, reason: { S: 'opted out with the SMS provider (STOP reply)' } } }),
+          );
           const c = await rt.adapters.customers.loadCustomer(id);
           return { id, p, state: c.state!, derived: c.derived!, touches: all.filter((x) => x.customerId === id) };
         }
@@ -106,6 +109,9 @@ describe('personal-data requests (PIPL/GDPR) through the local stack', () => {
     expect(unknown.err).toContain('no customer NO-SUCH-ID');
 
     await withLocal('2026-03-21', async (rt) => {
+      // A late bounce for a message sent before the erasure (SES notifications arrive later) holds no address either.
+      await rt.adapters.touches.suppress('email', picked.p.email!, 'permanent bounce (SES)');
+      expect(await rt.adapters.touches.isSuppressed('email', picked.p.email!)).toBe('permanent bounce (SES)');
       // The personal data is nowhere in the customer's items, the touch log or the suppression list.
       const items = (await rawTable(rt)).filter((i) => [`C#${X}`, `T#${X}`, `AUDIT#${X}`, 'SUP#sms', 'SUP#email'].includes(i.pk));
       expect(items.length).toBeGreaterThan(5);

@@ -97,8 +97,9 @@ async function world() {
       sentAt: undefined,
     }),
   );
-  await touches.suppress('sms', '+8613812345678', 'opted out with the SMS provider (STOP reply)');
-  await touches.suppress('email', 'wang@example.com', 'complaint (SES)');
+  // Suppressions as written before they were kept under digests: held under the address itself.
+  touches.suppressed.set('sms|+8613812345678', 'opted out with the SMS provider (STOP reply)');
+  touches.suppressed.set('email|wang@example.com', 'complaint (SES)');
   let clock = new Date('2026-04-02T03:00:00.000Z');
   let ids = 0;
   const deps: EraseDeps = {
@@ -210,6 +211,10 @@ describe('eraseCustomer (memory ports with the adapters\' conditional-write sema
     expect(await w.touches.findSuppressions('email', 'WANG@example.com')).toEqual([
       { channel: 'email', key: suppressionDigest('email', 'wang@example.com'), reason: 'complaint (SES)', at: null },
     ]);
+    // A late bounce for the erased address (a message sent before) is recorded under the digest too.
+    await w.touches.suppress('email', 'Wang@example.com', 'permanent bounce (SES)');
+    expect(await w.touches.isSuppressed('email', 'wang@example.com')).toBe('permanent bounce (SES)');
+    for (const v of PII) expect(w.dump(), v).not.toContain(v);
     // The touch log keeps its outcomes; the waiting touch was stopped.
     expect((await w.touches.get('C1|second-purchase|2026-03-05'))).toMatchObject({ status: 'sent', messageId: 'm-1' });
     expect((await w.touches.get('C1|birthday|2026'))).toMatchObject({ status: 'suppressed', reason: 'erased' });
