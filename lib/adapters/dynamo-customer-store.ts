@@ -9,16 +9,19 @@ import {
 import type { CustomerExtras, CustomerRecord, CustomerStore, FileLedger, FileSummary, PutOutcome } from '../ingest/ports.ts';
 import type { DerivedState } from '../derive/derive.ts';
 import { shardOf } from '../nightly/shard.ts';
+import type { ErasureMark } from '../members/erasure.ts';
 import type { MemberProfile } from '../members/profile.ts';
 import type { OrderRecord } from '../orders/order.ts';
 import type { CustomerState } from '../state/customer-state.ts';
+import type { PrivacyCustomers } from '../privacy/ports.ts';
 import { CapacityMeter } from './capacity.ts';
 import { isConditionFailure } from './condition-failure.ts';
 import { mapLanes } from '../pool.ts';
 
 /**
  * Single-table layout, one partition per customer so one Query reads everything a recompute needs:
- *   pk C#<id>  sk #PROFILE   member profile (rev, p)
+ *   pk C#<id>  sk #PROFILE   member profile (rev, p); after a personal-data erasure the tombstone (rev, erased),
+ *                            with p still held only while the erasure is under way
  *   pk C#<id>  sk #STATE     derived state (rev, s); sorts before the orders, so a Query reads it first
  *   pk C#<id>  sk O#<key>    order version (v, o): the source of truth
  *   pk F#<key> sk E#<etag>   ingest ledger: the summary of a processed file
@@ -41,7 +44,7 @@ function recordOf(item: Record<string, AttributeValue>): CustomerRecord {
 /** Order writes in flight per ingest (the SDK's default socket pool is 50). */
 const PUT_ORDER_CONCURRENCY = 16;
 
-export class DynamoCustomerStore implements CustomerStore, FileLedger {
+export class DynamoCustomerStore implements CustomerStore, FileLedger, PrivacyCustomers {
   private readonly client: DynamoDBClient;
   private readonly tableName: string;
   readonly meter: CapacityMeter;
@@ -102,7 +105,7 @@ export class DynamoCustomerStore implements CustomerStore, FileLedger {
         this.meter.itemsRead++;
         const sk = item.sk?.S;
         if (sk === STATE_SK) rec = recordOf(item);
-        else if (sk === PROFILE_SK && item.p?.S) profile = JSON.parse(item.p.S) as MemberProfile;
+        else if (sk === PROFILE_SK && item.p?.S && !item.erased?.S) profile = JSON.parse(item.p.S) as MemberProfile;
         else if (sk?.startsWith('O#') && item.o?.S) orders.push(JSON.parse(item.o.S) as OrderRecord);
       }
       start = r.LastEvaluatedKey;
@@ -181,7 +184,15 @@ export class DynamoCustomerStore implements CustomerStore, FileLedger {
     return this.conditionalPut(item, expectedRev);
   }
 
-  async loadProfile(customerId: string) {
+  /** The profile, or only the tombstone once the customer's personal data was erased. */
+  async loadProfile(customerId: string): Promise<{ rev: number; profile?: MemberProfile; erased?: ErasureMark }> {
+    const { rev, profile, erased } = await this.readProfileItem(customerId);
+    if (erased) return { rev, erased };
+    return profile ? { rev, profile } : { rev };
+  }
+
+  /** The profile item as stored, profile held beside a tombstone included (the erasure itself reads this). */
+  async readProfileItem(customerId: string): Promise<{ rev: number; profile?: MemberProfile; erased?: ErasureMark }> {
     const r = await this.client.send(
       new GetItemCommand({
         TableName: this.tableName,
@@ -192,7 +203,26 @@ export class DynamoCustomerStore implements CustomerStore, FileLedger {
     );
     this.meter.add('read', r.ConsumedCapacity);
     if (!r.Item) return { rev: 0 };
-    return { rev: Number(r.Item.rev?.N ?? 0), profile: JSON.parse(r.Item.p?.S ?? 'null') as MemberProfile };
+    const profile = r.Item.p?.S ? (JSON.parse(r.Item.p.S) as MemberProfile | null) : null;
+    return {
+      rev: Number(r.Item.rev?.N ?? 0),
+      ...(profile ? { profile } : {}),
+      ...(r.Item.erased?.S ? { erased: JSON.parse(r.Item.erased.S) as ErasureMark } : {}),
+    };
+  }
+
+  /** Replaces the profile item by the erasure tombstone (holding the profile until the scrubbing is done). */
+  async writeErasure(customerId: string, mark: ErasureMark, held: MemberProfile | undefined, expectedRev: number): Promise<boolean> {
+    return this.conditionalPut(
+      {
+        pk: { S: customerPk(customerId) },
+        sk: { S: PROFILE_SK },
+        rev: { N: String(expectedRev + 1) },
+        erased: { S: JSON.stringify(mark) },
+        ...(held ? { p: { S: JSON.stringify(held) } } : {}),
+      },
+      expectedRev,
+    );
   }
 
   async saveProfile(profile: MemberProfile, expectedRev: number): Promise<boolean> {
@@ -204,16 +234,19 @@ export class DynamoCustomerStore implements CustomerStore, FileLedger {
         p: { S: JSON.stringify(profile) },
       },
       expectedRev,
+      // Never over a tombstone, whatever revision the caller read.
+      'attribute_not_exists(erased)',
     );
   }
 
-  private async conditionalPut(item: Record<string, AttributeValue>, expectedRev: number): Promise<boolean> {
+  private async conditionalPut(item: Record<string, AttributeValue>, expectedRev: number, also?: string): Promise<boolean> {
+    const cond = expectedRev === 0 ? 'attribute_not_exists(sk)' : 'rev = :rev';
     try {
       const r = await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
           Item: item,
-          ConditionExpression: expectedRev === 0 ? 'attribute_not_exists(sk)' : 'rev = :rev',
+          ConditionExpression: also ? `${cond} AND ${also}` : cond,
           ...(expectedRev === 0 ? {} : { ExpressionAttributeValues: { ':rev': { N: String(expectedRev) } } }),
           ReturnConsumedCapacity: 'TOTAL',
         }),

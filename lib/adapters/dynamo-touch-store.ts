@@ -1,4 +1,5 @@
 import {
+  DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
@@ -7,13 +8,16 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import type { Channel } from '../config/campaigns-schema.ts';
+import type { PrivacyTouches, SuppressionEntry } from '../privacy/ports.ts';
+import { suppressionDigest } from '../privacy/suppression-key.ts';
 import type { TouchStore } from '../touches/ports.ts';
 import type { TouchRecord } from '../touches/touch.ts';
 import { isConditionFailure } from './condition-failure.ts';
 
 /**
  *   pk T#<customer>  sk <campaign>|<period>   one touch: intent, decisions, outcome (the touch key)
- *   pk SUP#<channel> sk <address>             suppressed phone number or email address, with the reason
+ *   pk SUP#<channel> sk sha256:<hex>          suppressed phone number or email address (its digest), with the reason
+ *   pk SUP#<channel> sk <address>             the same as written before digests (an erasure moves it to the digest)
  */
 const pkOf = (customerId: string) => `T#${customerId}`;
 function split(key: string): { pk: string; sk: string } {
@@ -21,7 +25,7 @@ function split(key: string): { pk: string; sk: string } {
   return { pk: pkOf(key.slice(0, i)), sk: key.slice(i + 1) };
 }
 
-export class DynamoTouchStore implements TouchStore {
+export class DynamoTouchStore implements TouchStore, PrivacyTouches {
   private readonly client: DynamoDBClient;
   private readonly tableName: string;
 
@@ -106,17 +110,43 @@ export class DynamoTouchStore implements TouchStore {
   }
 
   async isSuppressed(channel: Channel, address: string): Promise<string | undefined> {
-    const r = await this.client.send(
-      new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: `SUP#${channel}` }, sk: { S: address.toLowerCase() } }, ConsistentRead: true }),
-    );
-    return r.Item?.reason?.S;
+    return (await this.findSuppressions(channel, address))[0]?.reason;
   }
 
+  /** The entries for an address: under its digest, and under the address itself as entries written before digests were. */
+  async findSuppressions(channel: Channel, address: string): Promise<SuppressionEntry[]> {
+    const keys = [address.toLowerCase(), suppressionDigest(channel, address)];
+    const items = await Promise.all(
+      keys.map((sk) => this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: `SUP#${channel}` }, sk: { S: sk } }, ConsistentRead: true }))),
+    );
+    return items.flatMap((r, i) => (r.Item ? [{ channel, key: keys[i]!, reason: r.Item.reason?.S ?? '', at: r.Item.at?.S ?? null }] : []));
+  }
+
+  /** Moves a suppression still held under the address to its digest: the opt-out stays, the address goes. */
+  async hashSuppression(channel: Channel, address: string): Promise<boolean> {
+    const plain = (await this.findSuppressions(channel, address)).find((e) => !e.key.startsWith('sha256:'));
+    if (!plain) return false;
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: { S: `SUP#${channel}` },
+          sk: { S: suppressionDigest(channel, address) },
+          reason: { S: plain.reason },
+          ...(plain.at ? { at: { S: plain.at } } : {}),
+        },
+      }),
+    );
+    await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: { pk: { S: `SUP#${channel}` }, sk: { S: plain.key } } }));
+    return true;
+  }
+
+  /** Kept under the address's digest: the list can answer "is this address suppressed?" without holding addresses. */
   async suppress(channel: Channel, address: string, reason: string): Promise<void> {
     await this.client.send(
       new PutItemCommand({
         TableName: this.tableName,
-        Item: { pk: { S: `SUP#${channel}` }, sk: { S: address.toLowerCase() }, reason: { S: reason }, at: { S: new Date().toISOString() } },
+        Item: { pk: { S: `SUP#${channel}` }, sk: { S: suppressionDigest(channel, address) }, reason: { S: reason }, at: { S: new Date().toISOString() } },
       }),
     );
   }

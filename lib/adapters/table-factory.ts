@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoAuditLog } from './dynamo-audit-log.ts';
 import { DynamoConfigStore } from './config-store.ts';
 import { DynamoCustomerStore } from './dynamo-customer-store.ts';
 import { DynamoNightlyLedger } from './dynamo-nightly-ledger.ts';
@@ -29,6 +30,7 @@ export function makeTableAdapters(env: TableEnv) {
     config: new DynamoConfigStore(t),
     nightly: new DynamoNightlyLedger(t),
     touches: new DynamoTouchStore(t),
+    audit: new DynamoAuditLog(t),
   };
 }
 

@@ -1,5 +1,8 @@
 import { validateConfigJson } from './validate.ts';
 import type { MomentsConfig } from './schema.ts';
+import { MAX_CONFIG_BYTES } from './limits.ts';
+
+class TooLarge extends Error {}
 
 export interface ConfigPorts {
   read(key: string): AsyncIterable<Buffer>;
@@ -13,10 +16,17 @@ export interface ConfigPorts {
  */
 export async function activateUpload(key: string, version: string, ports: ConfigPorts, now = new Date()): Promise<{ active: boolean; report?: string; errors: string[] }> {
   const chunks: Buffer[] = [];
-  for await (const c of ports.read(key)) chunks.push(c);
+  let bytes = 0;
+  for await (const c of ports.read(key)) {
+    bytes += c.length;
+    // Read no further than the limit: an oversized upload is refused, not held in memory.
+    if (bytes > MAX_CONFIG_BYTES) break;
+    chunks.push(c);
+  }
   let json: unknown;
   let errors: string[];
   try {
+    if (bytes > MAX_CONFIG_BYTES) throw new TooLarge(`more than ${MAX_CONFIG_BYTES} bytes; a configuration is at most ${MAX_CONFIG_BYTES}`);
     json = JSON.parse(Buffer.concat(chunks).toString('utf8').replace(/^\uFEFF/, ''));
     const r = validateConfigJson(json);
     if (r.config) {
@@ -25,7 +35,7 @@ export async function activateUpload(key: string, version: string, ports: Config
     }
     errors = r.errors;
   } catch (e) {
-    errors = [`not JSON: ${(e as Error).message}`];
+    errors = [e instanceof TooLarge ? `$: ${e.message}` : `not JSON: ${(e as Error).message}`];
   }
   const report = `config/rejected/${now.toISOString().replace(/[:.]/g, '-')}-${key.split('/').pop()}.errors.txt`;
   await ports.put(

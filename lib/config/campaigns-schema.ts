@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { boundedRecord, safeKey } from './limits.ts';
 
 /** Moment identifiers, as they appear in the touch log. */
 export const MOMENTS = ['statement', 'points-expiry', 'win-back', 'second-purchase', 'tier-change', 'birthday', 'post-purchase'] as const;
@@ -10,12 +11,12 @@ export type Channel = (typeof CHANNELS)[number];
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'expected a local time HH:MM' });
 
 export const messageTemplateSchema = z.strictObject({
-  sms: z.string().min(1).optional().describe('Liquid template of the SMS text.'),
+  sms: z.string().min(1).max(5_000).optional().describe('Liquid template of the SMS text.'),
   email: z
     .strictObject({
-      subject: z.string().min(1),
-      html: z.string().min(1),
-      text: z.string().min(1),
+      subject: z.string().min(1).max(1_000),
+      html: z.string().min(1).max(200_000),
+      text: z.string().min(1).max(100_000),
     })
     .optional()
     .describe('Liquid templates of the email; an unsubscribe footer is added unless {{ unsubscribe_url }} is used.'),
@@ -23,11 +24,11 @@ export const messageTemplateSchema = z.strictObject({
 
 const audienceSchema = z
   .strictObject({
-    stages: z.array(z.string().min(1)).optional().describe('Only customers in one of these lifecycle stages.'),
-    tiers: z.array(z.string().min(1)).optional().describe('Only customers in one of these tiers.'),
-    valueSegments: z.array(z.enum(['diamond', 'core', 'potential', 'base'])).optional(),
-    regions: z.array(z.string().min(1)).optional(),
-    minPointsBalance: z.number().int().min(0).optional(),
+    stages: z.array(z.string().min(1).max(50)).max(50).optional().describe('Only customers in one of these lifecycle stages.'),
+    tiers: z.array(z.string().min(1).max(50)).max(50).optional().describe('Only customers in one of these tiers.'),
+    valueSegments: z.array(z.enum(['diamond', 'core', 'potential', 'base'])).max(4).optional(),
+    regions: z.array(z.string().min(1).max(100)).max(1_000).optional(),
+    minPointsBalance: z.number().int().min(0).max(1e12).optional(),
   })
   .default({})
   .describe('Who the campaign is for; all given filters must hold.');
@@ -37,12 +38,13 @@ const common = {
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'expected a lower-case id of letters, digits and dashes' })
     .describe('Stable id: part of every touch key (customer + campaign + period).'),
-  name: z.string().optional(),
+  name: z.string().max(200).optional(),
   enabled: z.boolean().default(true),
   priority: z.number().int().min(0).max(100).default(50).describe('When touches collide under the frequency cap, the higher goes first.'),
   channels: z
     .array(z.enum(CHANNELS))
     .min(1)
+    .max(CHANNELS.length)
     .default(['sms', 'email'])
     .describe('Channels in order of preference; the first the customer has consented to and can be reached on is used.'),
   holdOut: z.number().min(0).max(0.9).default(0.1).describe('Share of the audience held out as the control group.'),
@@ -54,8 +56,7 @@ const common = {
     .default(3)
     .describe('Days after the planned time a deferred touch is still worth sending; later it is logged as expired.'),
   audience: audienceSchema,
-  templates: z
-    .record(z.string().min(2), messageTemplateSchema)
+  templates: boundedRecord(safeKey(35, 2), messageTemplateSchema, 50)
     .refine((t) => 'zh-CN' in t, { message: 'a zh-CN template is required (the default locale)' })
     .describe('Templates per locale (zh-CN required; en and others optional, zh-CN is the fallback).'),
 };
@@ -77,12 +78,12 @@ export const campaignSchema = z.discriminatedUnion('moment', [
   z.strictObject({
     ...common,
     moment: z.literal('points-expiry'),
-    stepsDays: z.array(z.number().int().min(0).max(365)).min(1).default([30, 7]).describe('Days before a lot expires to remind.'),
+    stepsDays: z.array(z.number().int().min(0).max(365)).min(1).max(10).default([30, 7]).describe('Days before a lot expires to remind.'),
   }),
   z.strictObject({
     ...common,
     moment: z.literal('win-back'),
-    onStages: z.array(z.string().min(1)).default(['declining', 'lapsed']).describe('Sent when a customer enters one of these stages.'),
+    onStages: z.array(z.string().min(1).max(50)).max(50).default(['declining', 'lapsed']).describe('Sent when a customer enters one of these stages.'),
   }),
   z.strictObject({
     ...common,
@@ -131,9 +132,9 @@ export const contactPolicySchema = z.strictObject({
     .strictObject({ sms: z.number().positive().max(1000), email: z.number().positive().max(1000) })
     .default({ sms: 20, email: 50 }),
   unsubscribeUrl: z
-    .string()
-    .url()
+    .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+    .max(2_000)
     .default('https://example.com/unsubscribe?c={customerId}&ch={channel}')
     .describe('{customerId} and {channel} are replaced per message.'),
-  emailFrom: z.string().email().default('no-reply@example.com'),
+  emailFrom: z.email().max(254).default('no-reply@example.com'),
 });

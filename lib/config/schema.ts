@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { IANAZone } from 'luxon';
 import { MEMBER_COLUMNS, ORDER_COLUMNS } from '../csv/headers.ts';
 import { campaignSchema, contactPolicySchema } from './campaigns-schema.ts';
+import { boundedRecord, safeKey } from './limits.ts';
 
 const ianaZone = z
   .string()
@@ -12,14 +13,14 @@ const currencyCode = z
   .regex(/^[A-Z]{3}$/, { message: 'expected an ISO 4217 currency code such as "CNY"' });
 
 export const storeSchema = z.strictObject({
-  id: z.string().min(1).describe('Store id as it appears in the order export (store_id / 门店编号).'),
-  name: z.string().optional(),
-  region: z.string().optional().describe('Region used when an order row has none.'),
+  id: z.string().min(1).max(100).describe('Store id as it appears in the order export (store_id / 门店编号).'),
+  name: z.string().max(200).optional(),
+  region: z.string().max(100).optional().describe('Region used when an order row has none.'),
   timeZone: ianaZone.optional().describe('Time zone for order times without an offset at this store.'),
 });
 
 export const pointsSchema = z.strictObject({
-  pointsPerUnit: z.number().nonnegative().default(1).describe('Points per one major currency unit of net spend (1 = one point per yuan).'),
+  pointsPerUnit: z.number().nonnegative().max(10_000).default(1).describe('Points per one major currency unit of net spend (1 = one point per yuan).'),
   lotExpiryMonths: z
     .number()
     .int()
@@ -30,7 +31,7 @@ export const pointsSchema = z.strictObject({
 });
 
 export const brandSchema = z.strictObject({
-  name: z.string().min(1).default('Demo Brand'),
+  name: z.string().min(1).max(200).default('Demo Brand'),
   timeZone: ianaZone.default('Asia/Shanghai').describe('IANA time zone of the brand: calendar days, windows and the nightly run.'),
   currency: currencyCode.default('CNY').describe('Currency of spend, tiers and points; other currencies are kept apart.'),
   phoneRegion: z
@@ -41,22 +42,17 @@ export const brandSchema = z.strictObject({
 });
 
 export const columnMappingSchema = z.strictObject({
-  orders: z.record(z.string(), z.enum(ORDER_COLUMNS)).default({}),
-  members: z.record(z.string(), z.enum(MEMBER_COLUMNS)).default({}),
+  orders: boundedRecord(safeKey(200), z.enum(ORDER_COLUMNS), 200).default({}),
+  members: boundedRecord(safeKey(200), z.enum(MEMBER_COLUMNS), 200).default({}),
 });
 
 const money = z
   .union([z.string(), z.number()])
   .transform((v) => String(v))
-  .refine((v) => /^\d+(\.\d+)?$/.test(v), { message: 'expected an amount such as "3000.00"' });
+  .refine((v) => /^\d{1,12}(\.\d{1,6})?$/.test(v), { message: 'expected an amount such as "3000.00" (at most 12 digits before the point)' });
 
-const metricCondition = z.strictObject({
-  gt: z.number().optional(),
-  gte: z.number().optional(),
-  lt: z.number().optional(),
-  lte: z.number().optional(),
-  eq: z.number().optional(),
-});
+const threshold = z.number().min(-1e12).max(1e12).optional();
+const metricCondition = z.strictObject({ gt: threshold, gte: threshold, lt: threshold, lte: threshold, eq: threshold });
 
 export const METRICS = [
   'orderCount',
@@ -75,8 +71,8 @@ export const METRICS = [
 export type MetricName = (typeof METRICS)[number];
 
 export const stageRuleSchema = z.strictObject({
-  id: z.string().min(1).optional().describe('Name shown as the reason a customer is in a stage; defaults to the stage and position.'),
-  stage: z.string().min(1),
+  id: z.string().min(1).max(100).optional().describe('Name shown as the reason a customer is in a stage; defaults to the stage and position.'),
+  stage: z.string().min(1).max(50),
   when: z
     .partialRecord(z.enum(METRICS), metricCondition)
     .default({})
@@ -103,8 +99,9 @@ export const tiersSchema = z.strictObject({
     .default({ type: 'rolling', months: 12 })
     .describe('Net spend window a tier is earned over.'),
   ladder: z
-    .array(z.strictObject({ name: z.string().min(1), minSpend: money }))
+    .array(z.strictObject({ name: z.string().min(1).max(50), minSpend: money }))
     .min(1)
+    .max(20)
     .default([
       { name: 'member', minSpend: '0' },
       { name: 'silver', minSpend: '3000' },
@@ -134,13 +131,13 @@ export const valueSegmentsSchema = z.strictObject({
 });
 
 export const configSchema = z.strictObject({
-  $schema: z.string().optional(),
+  $schema: z.string().max(2_000).optional(),
   brand: brandSchema.default(brandSchema.parse({})),
-  stores: z.array(storeSchema).default([]),
+  stores: z.array(storeSchema).max(10_000).default([]),
   points: pointsSchema.default(pointsSchema.parse({})),
   tiers: tiersSchema.default(tiersSchema.parse({})),
   lifecycle: z
-    .strictObject({ rules: z.array(stageRuleSchema).min(1).default(DEFAULT_STAGE_RULES.map((r) => stageRuleSchema.parse(r))) })
+    .strictObject({ rules: z.array(stageRuleSchema).min(1).max(100).default(DEFAULT_STAGE_RULES.map((r) => stageRuleSchema.parse(r))) })
     .default({ rules: DEFAULT_STAGE_RULES.map((r) => stageRuleSchema.parse(r)) })
     .describe('Ordered rules; the first whose conditions all hold gives the stage.'),
   valueSegments: valueSegmentsSchema
@@ -151,13 +148,14 @@ export const configSchema = z.strictObject({
   results: z
     .strictObject({
       conversionDays: z.number().int().min(1).max(180).default(14).describe('A purchase within this many days after a touch counts as its conversion.'),
-      pricePerSms: z.number().min(0).default(0.05).describe('Cost of one SMS, brand currency.'),
-      pricePerEmail: z.number().min(0).default(0.001).describe('Cost of one email, brand currency.'),
+      pricePerSms: z.number().min(0).max(1_000).default(0.05).describe('Cost of one SMS, brand currency.'),
+      pricePerEmail: z.number().min(0).max(1_000).default(0.001).describe('Cost of one email, brand currency.'),
     })
     .default({ conversionDays: 14, pricePerSms: 0.05, pricePerEmail: 0.001 })
     .describe('How campaign results are measured against the control group.'),
   campaigns: z
     .array(campaignSchema)
+    .max(200)
     .default([])
     .refine((cs) => new Set(cs.map((c) => c.id)).size === cs.length, { message: 'campaign ids must be unique' })
     .describe('The moments to send; each one a campaign with its audience, channels, hold-out and templates.'),

@@ -1,5 +1,6 @@
 import type { Campaign } from './campaigns-schema.ts';
 import { formatConfigErrors } from './errors.ts';
+import { checkConfigShape } from './limits.ts';
 import { configSchema, type MomentsConfig } from './schema.ts';
 import { validateTemplate } from '../touches/render.ts';
 
@@ -53,6 +54,9 @@ function protoKeyErrors(json: unknown): string[] {
  * template rendered strictly against sample data of its moment, so a typo never reaches a customer.
  */
 export function validateConfigJson(json: unknown): { config?: MomentsConfig; errors: string[] } {
+  // A hostile or runaway document is refused on its shape before the schema walks it.
+  const shape = checkConfigShape(json);
+  if (shape.length) return { errors: shape };
   const proto = protoKeyErrors(json);
   const r = configSchema.safeParse(json);
   if (!r.success) return { errors: [...new Set([...proto, ...formatConfigErrors(r.error)])] };

@@ -110,6 +110,7 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps): Promise
   // bounded concurrency before reading on, so memory stays flat and there is no per-row scheduling.
   for (let batch: CsvItem[] | undefined = pending; batch; ) {
     const items: object[] = [];
+    const lines: number[] = [];
     const rejects: RowError[][] = [];
     const fieldErrors: RowError[][] = [];
     for (const item of batch) {
@@ -132,6 +133,7 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps): Promise
       }
       summary.applied++;
       items.push(result);
+      lines.push(line);
     }
     for (const errors of fieldErrors) {
       summary.rejectedFields += errors.length;
@@ -141,7 +143,15 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps): Promise
       summary.rejected++;
       await report.add(errors);
     }
-    if (items.length) summary.unchanged += await handler.applyAll(items);
+    if (items.length) {
+      const { unchanged, refused } = await handler.applyAll(items, lines);
+      summary.unchanged += unchanged;
+      for (const errors of refused) {
+        summary.applied--;
+        summary.rejected++;
+        await report.add(errors);
+      }
+    }
     if (summary.rows >= nextProgress) {
       nextProgress = (Math.floor(summary.rows / 10_000) + 1) * 10_000;
       deps.onProgress?.({ file: name, rows: summary.rows });

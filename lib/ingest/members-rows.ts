@@ -4,14 +4,19 @@ import { parseMemberRow } from '../members/parse-member-row.ts';
 import { mergeProfile, profileValues, sameProfile, type MemberProfile } from '../members/profile.ts';
 import { mapHeader, pick } from './header-map.ts';
 import type { CustomerStore, PutOutcome } from './ports.ts';
-import type { RowHandler } from './row-handler.ts';
+import type { RowHandler, RowRefused } from './row-handler.ts';
+import { erasedMemberRow } from '../members/erasure.ts';
 import { refreshCustomer } from '../state/refresh-customer.ts';
 import { mapLanes } from '../pool.ts';
 
-/** Read-merge-write of a profile under optimistic concurrency; the merge is order-independent. */
-export async function applyProfile(store: CustomerStore, update: MemberProfile): Promise<PutOutcome> {
+/**
+ * Read-merge-write of a profile under optimistic concurrency; the merge is order-independent. An erased customer's
+ * profile is never written again: the erasure bumps the revision, so a write that raced it fails and finds the tombstone.
+ */
+export async function applyProfile(store: CustomerStore, update: MemberProfile, line = 0): Promise<PutOutcome | RowRefused> {
   for (let attempt = 1; attempt <= 20; attempt++) {
-    const { rev, profile } = await store.loadProfile(update.customerId);
+    const { rev, profile, erased } = await store.loadProfile(update.customerId);
+    if (erased) return { refused: [erasedMemberRow(update.customerId, erased, line)] };
     const merged = mergeProfile(profile, update);
     if (profile && sameProfile(profile, merged)) return 'unchanged';
     if (await store.saveProfile(merged, rev)) return 'written';
@@ -40,7 +45,11 @@ export function membersRowHandler(
       touched.set(profile.customerId, true);
       return profile;
     },
-    applyAll: async (profiles) => (await mapLanes(profiles, concurrency, (p) => applyProfile(store, p))).filter((o) => o === 'unchanged').length,
+    async applyAll(profiles, lines) {
+      const outcomes = await mapLanes(profiles.map((p, i) => [p, lines[i] ?? 0] as const), concurrency, ([p, line]) => applyProfile(store, p, line));
+      const refused = outcomes.filter((o): o is RowRefused => typeof o === 'object').map((o) => o.refused);
+      return { unchanged: outcomes.filter((o) => o === 'unchanged').length, refused };
+    },
     touched: () => touched,
     // A member with no orders yet still needs a state item (the prospect stage, the export, the nightly);
     // a changed birthday moves the customer's due dates.

@@ -31,7 +31,7 @@ export function ordersRowHandler(
         if (outcomes[i] === 'written') touched.set(orders[i]!.customerId, true);
         else unchanged++;
       }
-      return unchanged;
+      return { unchanged, refused: [] };
     },
     touched: () => touched,
     async finish(customerId, wrote, asOf) {

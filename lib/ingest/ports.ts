@@ -2,6 +2,7 @@ import type { OrderRecord } from '../orders/order.ts';
 import type { CustomerState } from '../state/customer-state.ts';
 import type { MemberProfile } from '../members/profile.ts';
 import type { DerivedState, HealthContribution } from '../derive/derive.ts';
+import type { ErasureMark } from '../members/erasure.ts';
 
 /** What the last nightly counted for a customer in the brand health figures (see lib/nightly). */
 export interface HealthMark {
@@ -47,7 +48,8 @@ export interface CustomerStore {
   loadCustomer(customerId: string): Promise<CustomerRecord & { orders: OrderRecord[]; profile?: MemberProfile }>;
   /** Writes the state if the stored revision is still `expectedRev`; false when someone else wrote first. */
   saveState(state: CustomerState, expectedRev: number, extras?: CustomerExtras): Promise<boolean>;
-  loadProfile(customerId: string): Promise<{ rev: number; profile?: MemberProfile }>;
+  /** The profile, or the erasure tombstone instead of it once the customer's personal data was erased. */
+  loadProfile(customerId: string): Promise<{ rev: number; profile?: MemberProfile; erased?: ErasureMark }>;
   saveProfile(profile: MemberProfile, expectedRev: number): Promise<boolean>;
 }
 

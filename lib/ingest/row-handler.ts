@@ -1,5 +1,10 @@
 import type { RowError } from '../orders/order.ts';
 
+/** A valid row the store refused at write time (a member row of an erased customer): reported as rejected. */
+export interface RowRefused {
+  refused: RowError[];
+}
+
 /** What differs between order and member files: row validation, the write, and the per-customer finish. */
 export interface RowHandler<T extends object = object> {
   missing: string[];
@@ -9,8 +14,11 @@ export interface RowHandler<T extends object = object> {
    * rejected while the rest of the row is applied (members) go to `onFieldErrors`.
    */
   parse(fields: string[], line: number, onFieldErrors: (errors: RowError[]) => void): T | RowError[];
-  /** Stores a batch of validated items (conditional writes); how many were already stored ('unchanged'). */
-  applyAll(items: T[]): Promise<number>;
+  /**
+   * Stores a batch of validated items (conditional writes; `lines` gives each item's line): how many were already
+   * stored ('unchanged'), and the rows the store refused.
+   */
+  applyAll(items: T[], lines: number[]): Promise<{ unchanged: number; refused: RowError[][] }>;
   /** Customers touched, with whether this run wrote anything new for them. */
   touched(): Map<string, boolean>;
   finish(customerId: string, wrote: boolean, asOf: string): Promise<void>;

@@ -1,6 +1,7 @@
 import type { MomentsConfig } from '../config/schema.ts';
 import type { CustomerStore } from '../ingest/ports.ts';
 import { computeCustomerState, type CustomerState } from './customer-state.ts';
+import type { DerivedState } from '../derive/derive.ts';
 
 /**
  * Recomputes a customer's order state from its stored orders and writes it under optimistic concurrency: the
@@ -20,16 +21,18 @@ export async function refreshCustomer(
   asOf: string,
   /** True when this caller wrote an order version (or a derivation fact): it must then write even if nothing changed. */
   wroteOrders: boolean,
+  /** Rewrites a kept derivation (an erasure removes the birthday from it); the state is then always written. */
+  mapDerived?: (d: DerivedState) => DerivedState,
   maxAttempts = 20,
 ): Promise<{ state: CustomerState; attempts: number; changed: boolean }> {
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const rec = await store.loadCustomer(customerId);
     const state = computeCustomerState(customerId, rec.orders, config, asOf);
     // A caller that wrote nothing (duplicate file, retried event) leaves an unchanged state alone: reads, no writes.
-    if (!wroteOrders && rec.state && JSON.stringify(rec.state) === JSON.stringify(state)) return { state, attempts: attempt, changed: false };
+    if (!wroteOrders && !mapDerived && rec.state && JSON.stringify(rec.state) === JSON.stringify(state)) return { state, attempts: attempt, changed: false };
     const dueDate = rec.dueDate && rec.dueDate < asOf ? rec.dueDate : asOf;
     // Nothing new from this caller: the stored derivation still belongs to these orders.
-    const derived = !wroteOrders && rec.derived ? { derived: rec.derived } : {};
+    const derived = !wroteOrders && rec.derived ? { derived: mapDerived ? mapDerived(rec.derived) : rec.derived } : {};
     const ok = await store.saveState(state, rec.rev, { ...derived, ...(rec.health ? { health: rec.health } : {}), dueDate });
     if (ok) return { state, attempts: attempt, changed: true };
     await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));

@@ -4,6 +4,7 @@ import type { OrderRecord } from '../orders/order.ts';
 import type { CustomerState } from '../state/customer-state.ts';
 import type { MemberProfile } from '../members/profile.ts';
 import { mapLanes } from '../pool.ts';
+import type { ErasureMark } from '../members/erasure.ts';
 
 /**
  * In-memory ports with the same conditional-write semantics as the DynamoDB adapter. Used by unit and property
@@ -13,7 +14,7 @@ export class MemoryCustomerStore implements CustomerStore {
   orders = new Map<string, Map<string, OrderRecord>>();
   states = new Map<string, { rev: number; state: CustomerState } & CustomerExtras>();
   itemsRead = 0;
-  profiles = new Map<string, { rev: number; profile: MemberProfile }>();
+  profiles = new Map<string, { rev: number; profile?: MemberProfile; erased?: ErasureMark }>();
   writes = 0;
   /** Called before every operation; throw from it to inject a crash. */
   beforeOp: (op: string) => void | Promise<void> = () => {};
@@ -50,7 +51,7 @@ export class MemoryCustomerStore implements CustomerStore {
     const rec = this.record(id);
     await this.yieldRandomly(); // other tasks may write between the state read and the order read
     const p = this.profiles.get(id);
-    return { ...rec, ...(p ? { profile: structuredClone(p.profile) } : {}), orders: [...(this.orders.get(id)?.values() ?? [])] };
+    return { ...rec, ...(p?.profile && !p.erased ? { profile: structuredClone(p.profile) } : {}), orders: [...(this.orders.get(id)?.values() ?? [])] };
   }
 
   private record(id: string): CustomerRecord {
@@ -88,19 +89,35 @@ export class MemoryCustomerStore implements CustomerStore {
     return true;
   }
 
-  async loadProfile(id: string) {
+  async loadProfile(id: string): Promise<{ rev: number; profile?: MemberProfile; erased?: ErasureMark }> {
     await this.beforeOp('loadProfile');
     await this.yieldRandomly();
     const p = this.profiles.get(id);
-    return { rev: p?.rev ?? 0, ...(p ? { profile: structuredClone(p.profile) } : {}) };
+    if (p?.erased) return { rev: p.rev, erased: structuredClone(p.erased) };
+    return { rev: p?.rev ?? 0, ...(p?.profile ? { profile: structuredClone(p.profile) } : {}) };
   }
 
   async saveProfile(profile: MemberProfile, expectedRev: number): Promise<boolean> {
     await this.beforeOp('saveProfile');
     await this.yieldRandomly();
     const cur = this.profiles.get(profile.customerId);
-    if ((cur?.rev ?? 0) !== expectedRev) return false;
+    if ((cur?.rev ?? 0) !== expectedRev || cur?.erased) return false;
     this.profiles.set(profile.customerId, { rev: expectedRev + 1, profile: structuredClone(profile) });
+    this.writes++;
+    return true;
+  }
+
+  async readProfileItem(id: string) {
+    await this.beforeOp('readProfileItem');
+    await this.yieldRandomly();
+    return structuredClone(this.profiles.get(id) ?? { rev: 0 });
+  }
+
+  async writeErasure(id: string, mark: ErasureMark, held: MemberProfile | undefined, expectedRev: number): Promise<boolean> {
+    await this.beforeOp('writeErasure');
+    await this.yieldRandomly();
+    if ((this.profiles.get(id)?.rev ?? 0) !== expectedRev) return false;
+    this.profiles.set(id, { rev: expectedRev + 1, erased: structuredClone(mark), ...(held ? { profile: structuredClone(held) } : {}) });
     this.writes++;
     return true;
   }
@@ -204,6 +221,9 @@ export class MemoryNightlyLedger implements NightlyLedger {
 
 import type { TouchStore } from '../touches/ports.ts';
 import type { TouchRecord } from '../touches/touch.ts';
+import type { Channel } from '../config/campaigns-schema.ts';
+import type { AuditEntry, AuditLog, SuppressionEntry } from '../privacy/ports.ts';
+import { suppressionDigest } from '../privacy/suppression-key.ts';
 
 export class MemoryTouchStore implements TouchStore {
   touches = new Map<string, TouchRecord>();
@@ -229,10 +249,36 @@ export class MemoryTouchStore implements TouchStore {
   async *scan() {
     for (const t of this.touches.values()) yield structuredClone(t);
   }
-  async isSuppressed(channel: string, address: string) {
-    return this.suppressed.get(`${channel}|${address.toLowerCase()}`);
+  async isSuppressed(channel: Channel, address: string) {
+    return (await this.findSuppressions(channel, address))[0]?.reason;
   }
   async suppress(channel: string, address: string, reason: string) {
-    this.suppressed.set(`${channel}|${address.toLowerCase()}`, reason);
+    this.suppressed.set(`${channel}|${suppressionDigest(channel, address)}`, reason);
+  }
+  async findSuppressions(channel: Channel, address: string): Promise<SuppressionEntry[]> {
+    return [address.toLowerCase(), suppressionDigest(channel, address)].flatMap((key) => {
+      const reason = this.suppressed.get(`${channel}|${key}`);
+      return reason === undefined ? [] : [{ channel, key, reason, at: null }];
+    });
+  }
+  async hashSuppression(channel: Channel, address: string) {
+    const plain = `${channel}|${address.toLowerCase()}`;
+    const reason = this.suppressed.get(plain);
+    if (reason === undefined) return false;
+    this.suppressed.set(`${channel}|${suppressionDigest(channel, address)}`, reason);
+    this.suppressed.delete(plain);
+    return true;
+  }
+}
+
+/** The audit log with the DynamoDB adapter's rule: an entry is written once, never replaced. */
+export class MemoryAuditLog implements AuditLog {
+  entries: AuditEntry[] = [];
+  async append(e: AuditEntry) {
+    if (this.entries.some((x) => x.customerId === e.customerId && x.at === e.at && x.id === e.id)) throw new Error(`audit entry ${e.id} exists`);
+    this.entries.push(structuredClone(e));
+  }
+  async list(customerId: string) {
+    return this.entries.filter((e) => e.customerId === customerId).sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0)).map((e) => structuredClone(e));
   }
 }

@@ -1,5 +1,6 @@
 import type { MomentsConfig } from '../config/schema.ts';
 import type { DerivedState } from '../derive/derive.ts';
+import type { ErasureMark } from '../members/erasure.ts';
 import { profileValues, type MemberProfile } from '../members/profile.ts';
 import { valueSegment, type ValueCutoffs } from '../nightly/health.ts';
 import type { CustomerState } from '../state/customer-state.ts';
@@ -11,7 +12,7 @@ import type { TouchRecord } from './touch.ts';
 export interface TouchPlanning {
   store: TouchStore;
   queue: TouchQueue;
-  loadProfile(customerId: string): Promise<{ profile?: MemberProfile }>;
+  loadProfile(customerId: string): Promise<{ profile?: MemberProfile; erased?: ErasureMark }>;
   configVersion: string;
   /** When the run for `night` happens (the real clock on AWS; the night's scheduled time in replays). */
   now: (night: string) => Date;
@@ -32,7 +33,9 @@ export async function planNightTouches(
   p: TouchPlanning,
 ): Promise<TouchRecord[]> {
   if (config.campaigns.length === 0) return [];
-  const { profile } = await p.loadProfile(state.customerId);
+  const { profile, erased } = await p.loadProfile(state.customerId);
+  // An erased customer is never planned for (nor are touches on record queued again): not even a suppressed record.
+  if (erased) return [];
   const values = profileValues(profile);
   const proposals = proposeTouches({ state, derived, profile: values, valueSegment: valueSegment(trailingSpendMinor, p.cutoffs) }, night, config);
   if (proposals.length === 0) return [];

@@ -1,6 +1,7 @@
 import type { MomentsConfig } from '../config/schema.ts';
 import type { ActiveModel } from '../derive/metrics.ts';
 import type { CustomerRecord } from '../ingest/ports.ts';
+import type { ErasureMark } from '../members/erasure.ts';
 import { profileValues, type MemberProfile } from '../members/profile.ts';
 import { healthContribution } from '../derive/derive.ts';
 import { valueSegment, type ValueCutoffs } from '../nightly/health.ts';
@@ -26,7 +27,7 @@ export interface PreviewResult {
 export interface PreviewDeps {
   customers: AsyncIterable<CustomerRecord>;
   store: Pick<NightlyCustomers, 'loadCustomer'>;
-  loadProfile(customerId: string): Promise<{ profile?: MemberProfile }>;
+  loadProfile(customerId: string): Promise<{ profile?: MemberProfile; erased?: ErasureMark }>;
   recentTouches(customerId: string): Promise<TouchRecord[]>;
   config: MomentsConfig;
   model?: ActiveModel | undefined;
@@ -50,7 +51,8 @@ export async function previewNight(night: string, deps: PreviewDeps): Promise<Pr
     out.customers++;
     const r = await advanceCustomer(rec, night, nightly);
     if (!r) continue;
-    const { profile } = await deps.loadProfile(rec.customerId);
+    const { profile, erased } = await deps.loadProfile(rec.customerId);
+    if (erased) continue; // the nightly plans nothing for an erased customer
     const values = profileValues(profile);
     const seg = valueSegment(healthContribution(r.state, night).trailingSpendMinor, deps.cutoffs);
     const proposals = proposeTouches({ state: r.state, derived: r.derived, profile: values, valueSegment: seg }, night, config);

@@ -1,4 +1,4 @@
-import { Liquid, UndefinedVariableError, type Context, type Template } from 'liquidjs';
+import { Liquid, UndefinedVariableError, type Context, type FS, type Template } from 'liquidjs';
 import { formatDateLocal, formatMoney, formatPoints, isChineseLocale, normaliseLocale, unsubscribeLabel } from './locale-format.ts';
 import { measureSms, type SmsEncoding } from './sms-segments.ts';
 
@@ -106,16 +106,47 @@ function dateLocal(this: FilterThis, value: unknown): string {
   return formatDateLocal(value, s.locale, s.timeZone);
 }
 
+/** Tags that read other templates from storage; a message template is self-contained, so they do not exist here. */
+export const FILE_TAGS = ['include', 'render', 'layout'] as const;
+
+/** Most characters one rendered part may have (an email beyond ~100 KB is clipped by mail clients anyway). */
+export const MAX_RENDERED_CHARS = 100_000;
+
+/** A file system with no files: should a file lookup ever be attempted, it finds nothing and reads nothing. */
+const NO_FILES: FS = {
+  exists: async () => false,
+  existsSync: () => false,
+  readFile: async (file: string) => Promise.reject(new Error(`templates cannot read files (${file})`)),
+  readFileSync: (file: string): string => {
+    throw new Error(`templates cannot read files (${file})`);
+  },
+  resolve: (_root: string, file: string) => file,
+  contains: async () => false,
+  containsSync: () => false,
+};
+
+/**
+ * Templates come from configuration written by marketers, and render data about customers: they may read their
+ * variables and nothing else. No file access (the file tags are removed, so `{% include %}` fails validation, and
+ * the engine's file system has no files), own properties only (no `constructor`, `__proto__` or prototype
+ * methods), no unknown filters, and bounds on what one parse or render may cost (size, time, memory).
+ */
 function createEngine(html: boolean): Liquid {
   const engine = new Liquid({
     strictFilters: true,
     ownPropertyOnly: true,
-    // Templates come from configuration written by marketers: bound what one render can cost.
+    fs: NO_FILES,
+    root: [],
+    partials: [],
+    layouts: [],
+    relativeReference: false,
+    dynamicPartials: false,
     parseLimit: 200_000,
     renderLimit: 2_000,
     memoryLimit: 10_000_000,
     ...(html ? { outputEscape: 'escape' as const } : {}),
   });
+  for (const tag of FILE_TAGS) delete engine.tags[tag];
   engine.registerFilter('money', money);
   engine.registerFilter('points', points);
   engine.registerFilter('date_local', dateLocal);
@@ -161,6 +192,8 @@ function describeError(err: unknown): string {
   if (m) return `undefined variable "${m[1]}"${where}`;
   m = /^undefined filter: (.+)$/.exec(body);
   if (m) return `unknown filter "${m[1]}"${where}`;
+  m = /^tag "(include|render|layout)" not found$/.exec(body);
+  if (m) return `{% ${m[1]} %} is not allowed: a template cannot read other templates or files${where}`;
   return `${body}${where}`;
 }
 
@@ -183,11 +216,14 @@ function renderPart(part: TemplatePart, source: string, ctx: RenderContext, stri
     throw new TemplateError(part, describeError(err), { cause: err });
   }
   const settings: FilterSettings = { locale: ctx.locale, currency: ctx.currency, timeZone: ctx.timeZone };
+  let out: string;
   try {
-    return engine.renderSync(tpl, scopeOf(ctx), { strictVariables, globals: { [SETTINGS]: settings } }) as string;
+    out = engine.renderSync(tpl, scopeOf(ctx), { strictVariables, globals: { [SETTINGS]: settings } }) as string;
   } catch (err) {
     throw new TemplateError(part, describeError(err), { cause: err });
   }
+  if (out.length > MAX_RENDERED_CHARS) throw new TemplateError(part, `renders ${out.length} characters, more than ${MAX_RENDERED_CHARS}`);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

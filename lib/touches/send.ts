@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MomentsConfig } from '../config/schema.ts';
+import { ERASED_REASON, type ErasureMark } from '../members/erasure.ts';
+import { scrubTouch } from '../privacy/erase.ts';
 import { profileValues, type MemberProfile } from '../members/profile.ts';
 import { addDays, daysBetween } from '../time.ts';
 import { ThrottledError, type Providers, type TouchStore } from './ports.ts';
@@ -9,7 +11,7 @@ import { decide, FINAL, type TouchRecord } from './touch.ts';
 
 export interface SendDeps {
   touches: TouchStore;
-  loadProfile(customerId: string): Promise<{ profile?: MemberProfile }>;
+  loadProfile(customerId: string): Promise<{ profile?: MemberProfile; erased?: ErasureMark }>;
   providers: Providers;
   config: MomentsConfig;
   now: () => Date;
@@ -54,9 +56,16 @@ export async function sendTouch(key: string, deps: SendDeps): Promise<SendOutcom
     return finish('failed', `outcome unknown: the sender stopped after handing it to the provider (attempt ${t.attempt ?? '?'}); not sent again so it cannot arrive twice`);
   const planned = Date.parse(t.plannedFor);
   if (now.getTime() < planned) return { done: false, retryAfterSeconds: Math.ceil((planned - now.getTime()) / 1000), reason: 'not yet' };
+  const held = await deps.loadProfile(t.customerId);
+  if (held.erased) {
+    // A touch planned before the customer's personal data was erased is never sent, and keeps no copy of it.
+    const stopped = scrubTouch(t, { values: profileValues(undefined), fallbackZone: t.timeZone, now }) ?? decide(t, now, 'suppressed', ERASED_REASON);
+    if (!(await save(stopped))) return sendTouch(key, deps);
+    return { done: true, status: stopped.status };
+  }
   if (now.getTime() > Date.parse(t.usefulUntil)) return finish('expired', `past its useful date ${t.usefulUntil}`);
 
-  const profile = profileValues((await deps.loadProfile(t.customerId)).profile);
+  const profile = profileValues(held.profile);
   const channel = t.channel!;
   const consent = channel === 'sms' ? profile.smsConsent : profile.emailConsent;
   const address = channel === 'sms' ? profile.phone : profile.email;

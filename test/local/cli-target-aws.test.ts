@@ -51,6 +51,31 @@ describe('--target aws: the same commands against a stack reached by name and en
     expect(JSON.parse(e.out.trim())).toMatchObject({ customerId: '001', totalSpend: '10.00' });
   });
 
+  it('personal-data requests: customer export, erase and audit work on the deployed stack', async () => {
+    const m = join(t.home, 'members-2026-03-06.csv');
+    writeFileSync(m, 'customer_id,name,phone,email,sms_opt_in\n001,张三,13800138000,zhang@example.com,1\n');
+    expect((await run(['--target', 'aws', 'ingest', '--json', m])).code).toBe(0);
+    const before = await run(['--target', 'aws', 'customer', 'export', '001', '--by', 'dpo']);
+    expect(before.code, before.err).toBe(0);
+    expect(JSON.parse(before.out)).toMatchObject({ profile: { name: { value: '张三' }, phone: { value: '+8613800138000' } }, orders: [{ orderId: 'A1' }] });
+    const erased = await run(['--target', 'aws', 'customer', 'erase', '001', '--by', 'dpo', '--reason', 'ticket 9']);
+    expect(erased.code, erased.err).toBe(0);
+    expect(erased.out).toContain('customer 001: personal data erased');
+    // Read back through the deployed stack's own adapters, not the CLI.
+    expect(await deployed.adapters.customers.loadProfile('001')).toMatchObject({ erased: { complete: true } });
+    expect((await deployed.adapters.customers.loadCustomer('001')).state?.totalSpend).toBe('10.00');
+    const after = await run(['--target', 'aws', 'customer', 'export', '001']);
+    expect(after.out).not.toContain('张三');
+    expect(JSON.parse(after.out)).toMatchObject({ profile: null, erasure: { complete: true } });
+    const audit = await run(['--target', 'aws', 'customer', 'audit', '001']);
+    const lines = audit.out.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/ export by dpo: exported; /);
+    expect(lines[1]).toContain(' erase by dpo: erased (ticket 9); fieldsRemoved=name+phone+email+smsConsent ');
+    expect(lines[2]).toMatch(/ export by \S+: exported; /); // --by defaults to the login name
+    expect((await run(['--target', 'aws', 'customer', 'erase', '404'])).code).toBe(1);
+  });
+
   it('says which settings are missing', async () => {
     const p = await new Promise<{ code: number | null; err: string }>((done) => {
       const c = spawn(process.execPath, [join(root, 'bin/moments.js'), '--target', 'aws', 'export', 'customers'], {

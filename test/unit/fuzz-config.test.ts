@@ -128,6 +128,8 @@ describe('fuzz: configuration validator', () => {
     noPollution();
     // zod alone would drop these keys without a word (found by the property above); they are errors like any unknown key.
     expect(r.config).toBeUndefined();
-    expect(new Set(r.errors)).toEqual(new Set(['$.campaigns[0].templates: Unrecognized key: "__proto__"', '$.columns: Unrecognized key: "__proto__"']));
+    expect(r.errors).toHaveLength(2);
+    expect(r.errors.find((e) => e.startsWith('$.campaigns[0].templates'))).toMatch(/__proto__/);
+    expect(r.errors.find((e) => e.startsWith('$.columns'))).toMatch(/__proto__/);
   });
 });

@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import { fitOnBase } from '../../model/fit-base.ts';
+import { isIsoDate } from '../../time.ts';
+import { UsageError, withRuntime } from '../cli-support.ts';
+
+export function registerModel(program: Command): void {
+  const model = program.command('model').description('the BG/NBD purchase model behind pAlive');
+  model
+    .command('fit')
+    .description('fit BG/NBD by maximum likelihood on the customer base as of a date')
+    .requiredOption('--until <date>', 'last day of the calibration period (YYYY-MM-DD)')
+    .option('--json', 'print {"r","alpha","a","b","logLikelihood","customers"}')
+    .option('--activate', 'use these parameters for pAlive from now on')
+    .action(async (o: { until: string; json?: boolean; activate?: boolean }) => {
+      if (!isIsoDate(o.until)) throw new UsageError(`--until expects a date YYYY-MM-DD, got "${o.until}"`);
+      await withRuntime(program, async (rt) => {
+        const fit = await fitOnBase(rt.adapters.customers.scanCustomers(), o.until);
+        const out = { r: fit.r, alpha: fit.alpha, a: fit.a, b: fit.b, logLikelihood: fit.logLikelihood, customers: fit.customers };
+        if (o.json) console.log(JSON.stringify(out));
+        else
+          console.log(
+            `BG/NBD on ${fit.customers} customers to ${o.until} (weeks): r=${fit.r.toFixed(4)} alpha=${fit.alpha.toFixed(4)} a=${fit.a.toFixed(4)} b=${fit.b.toFixed(4)} LL=${fit.logLikelihood.toFixed(2)}${fit.converged ? '' : ' (did not converge)'}`,
+          );
+        if (o.activate) {
+          await rt.adapters.nightly.putModel({
+            params: { r: fit.r, alpha: fit.alpha, a: fit.a, b: fit.b },
+            unitDays: 7,
+            version: `bgnbd:${o.until}`,
+            fittedAt: new Date().toISOString(),
+            until: o.until,
+            logLikelihood: fit.logLikelihood,
+            customers: fit.customers,
+          });
+          if (!o.json) console.log('activated: pAlive and lifecycle rules use it from the next ingest or nightly');
+        }
+      });
+    });
+}

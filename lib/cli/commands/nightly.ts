@@ -1,0 +1,60 @@
+import type { Command } from 'commander';
+import { runNightly } from '../../nightly/run-nightly.ts';
+import { reportFromStores } from '../../report/build-report.ts';
+import { addDays, today } from '../../time.ts';
+import { nightRunTime } from '../../touches/timing.ts';
+import { asOfOption, withRuntime } from '../cli-support.ts';
+import { localTouches } from '../local-touches.ts';
+import type { LocalRuntime } from '../local-runtime.ts';
+
+export function registerNightly(program: Command): void {
+  program
+    .command('nightly')
+    .description('bring tiers, stages, points expiry and health snapshots up to a date (catches up missed nights)')
+    .addOption(asOfOption())
+    .option('--json', 'one JSON object per night')
+    .option('--force', 'take over the lease of a run that died')
+    .action(async (o: { asOf?: string; json?: boolean; force?: boolean }) => {
+      await withRuntime(program, async (rt) => {
+        const { config } = await rt.adapters.config.load();
+        const asOf = o.asOf ?? addDays(today(config.brand.timeZone), -1);
+        const model = await rt.adapters.nightly.getModel();
+        const local = rt.target === 'local' ? localTouches(rt as LocalRuntime) : undefined;
+        const { version } = await rt.adapters.config.load();
+        const cutoffs = (await rt.adapters.nightly.getSnapshot())?.cutoffs;
+        const deps = {
+          customers: rt.adapters.customers,
+          ledger: rt.adapters.nightly,
+          config,
+          ...(model ? { model } : {}),
+          // Locally a night "runs" at its scheduled time, so a replay of history plans touches as it would have.
+          ...(local ? { touches: { ...local.planning(version, (night: string) => nightRunTime(night, config)), cutoffs } } : {}),
+        };
+        const done = await runNightly(
+          asOf,
+          deps,
+          (s) => {
+            if (o.json) console.log(JSON.stringify({ night: s.night, customersProcessed: s.customersProcessed, active: s.totals.brand.active, returningRatio: s.returningRatio }));
+            else
+              console.log(
+                `${s.night}: ${s.customersProcessed} customers due, ${s.totals.brand.active} active in the rolling year, returning ratio ${s.returningRatio === null ? '-' : (100 * s.returningRatio).toFixed(1) + '%'}`,
+              );
+          },
+          o.force ? { force: true } : {},
+        );
+        if (done.length === 0 && !o.json) console.log(`nothing to do: nights up to ${(await rt.adapters.nightly.getCursor()) ?? asOf} are closed`);
+        const lastNight = done[done.length - 1]?.night;
+        if (lastNight) {
+          // As the finish step does on AWS: the run's last night leaves its report in the bucket.
+          const r = await reportFromStores(lastNight, rt.adapters, config);
+          await rt.adapters.objects.put(`reports/${lastNight}/index.html`, r.html, 'text/html; charset=utf-8');
+          if (!o.json) console.log(`report: ${rt.where(`reports/${lastNight}/index.html`)}`);
+        }
+        if (local) {
+          local.save();
+          local.close();
+          if (!o.json && local.queue.items.length) console.log(`${local.queue.items.length} touches queued: npx moments deliver`);
+        }
+      });
+    });
+}
