@@ -94,7 +94,7 @@ export class DiskObjectStore implements ObjectStore {
     };
   }
   async remove(): Promise<void> {}
-  async move(): Promise<void> {}
+  async copy(): Promise<void> {}
 }
 
 /** Ledger that remembers nothing: every run does the full work. */

@@ -53,8 +53,7 @@ export class S3ObjectStore implements ObjectStore {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
   }
 
-  async move(from: string, to: string): Promise<void> {
+  async copy(from: string, to: string): Promise<void> {
     await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: to, CopySource: copySource(this.bucket, from) }));
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: from }));
   }
 }

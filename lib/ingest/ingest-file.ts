@@ -40,7 +40,11 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps): Promise
   const kind = fileKind(obj.key);
   if (!kind) throw new Error(`not an ingest key: ${obj.key} (expected incoming/orders/ or incoming/members/)`);
   const done = await deps.ledger.get(obj.key, obj.etag);
-  if (done) return done;
+  if (done) {
+    // A run that quarantined the file and died before removing the upload: finish that (removing is idempotent).
+    if (done.status === 'quarantined') await deps.objects.remove(obj.key);
+    return done;
+  }
 
   const now = deps.now ?? (() => new Date());
   const name = baseName(obj.key);
@@ -63,10 +67,12 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps): Promise
     // What was read from an undecodable file may hold lone UTF-16 surrogates: the reason is stored as UTF-8.
     const reason = why.replace(LONE_SURROGATE, '\uFFFD');
     const to = quarantineKey(obj.key);
-    await deps.objects.move(obj.key, to);
+    // Copy, reason, ledger, and only then remove the upload: a crash at any step leaves a retry that can finish.
+    await deps.objects.copy(obj.key, to);
     await deps.objects.put(`${to}.reason.txt`, `${name}: ${reason}\nNothing from this file was applied.\n`, 'text/plain; charset=utf-8');
     const summary: FileSummary = { ...base, status: 'quarantined', quarantine: to, reason, processedAt: now().toISOString() };
     await deps.ledger.put(summary);
+    await deps.objects.remove(obj.key);
     return summary;
   };
 

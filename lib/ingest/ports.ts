@@ -33,7 +33,7 @@ export interface ObjectStore {
   /** Streams a body of unknown length (reject reports). */
   openWriter(key: string, contentType: string): { write(chunk: string): Promise<void>; close(): Promise<void> };
   remove(key: string): Promise<void>;
-  move(from: string, to: string): Promise<void>;
+  copy(from: string, to: string): Promise<void>;
 }
 
 export type PutOutcome = 'written' | 'unchanged';

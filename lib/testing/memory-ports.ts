@@ -145,11 +145,10 @@ export class MemoryObjectStore implements ObjectStore {
   async remove(key: string): Promise<void> {
     this.objects.delete(key);
   }
-  async move(from: string, to: string): Promise<void> {
+  async copy(from: string, to: string): Promise<void> {
     const b = this.objects.get(from);
     if (!b) throw new Error(`NoSuchKey: ${from}`);
     this.objects.set(to, b);
-    this.objects.delete(from);
   }
   text(key: string): string | undefined {
     return this.objects.get(key)?.toString('utf8');

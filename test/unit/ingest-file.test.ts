@@ -157,3 +157,31 @@ describe('members without orders', () => {
     expect(customers.states.get('0009')?.derived).toMatchObject({ stage: 'exploration', stageSince: '2026-03-10', birthday: '1990-05-04' });
   });
 });
+
+describe('quarantine survives a crash at any step', () => {
+  it('copy, reason and ledger come before the upload is removed; a retry after a crash finishes the move', async () => {
+    for (const failAt of ['copy', 'put', 'remove'] as const) {
+      const objects = new MemoryObjectStore();
+      const customers = new MemoryCustomerStore();
+      const ledger = new MemoryLedger();
+      const key = 'incoming/orders/broken.csv';
+      await objects.put(key, Buffer.from([0, 1, 2, 3, 0, 0, 0, 0xff]));
+      const original = objects[failAt].bind(objects) as (...a: unknown[]) => Promise<void>;
+      let failed = false;
+      (objects as unknown as Record<string, unknown>)[failAt] = async (...a: unknown[]) => {
+        if (!failed) {
+          failed = true;
+          throw new Error(`crash in ${failAt}`);
+        }
+        return original(...a);
+      };
+      const deps = { objects, customers, ledger, config: defaultConfig, asOf: '2026-03-10' };
+      await expect(ingestObject({ key, etag: 'q', lastModifiedMs: 0 }, deps)).rejects.toThrow(`crash in ${failAt}`);
+      const r = await ingestObject({ key, etag: 'q', lastModifiedMs: 0 }, deps);
+      expect(r.status, failAt).toBe('quarantined');
+      expect(objects.objects.has(key), failAt).toBe(false);
+      expect(objects.objects.has(r.quarantine!), failAt).toBe(true);
+      expect(objects.text(`${r.quarantine!}.reason.txt`), failAt).toContain('Nothing from this file was applied');
+    }
+  });
+});
