@@ -119,6 +119,7 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps): Promise
     const lines: number[] = [];
     const rejects: RowError[][] = [];
     const fieldErrors: RowError[][] = [];
+    const onFieldErrors = (e: RowError[]) => void fieldErrors.push(e);
     for (const item of batch) {
       if (isSkip(item)) {
         summary.rows++;
@@ -132,7 +133,7 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps): Promise
         rejects.push([{ line, column: '', value: fields.join(','), reason: `${fields.length} fields but the header has ${width}` }]);
         continue;
       }
-      const result = handler.parse(fields, line, (e) => fieldErrors.push(e));
+      const result = handler.parse(fields, line, onFieldErrors);
       if (Array.isArray(result)) {
         rejects.push(result);
         continue;

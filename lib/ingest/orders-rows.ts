@@ -20,16 +20,19 @@ export function ordersRowHandler(
     missing: map.missing,
     ignored: map.ignored,
     parse(fields, line) {
-      const parsed = parseRow(fields, line);
-      if (!Array.isArray(parsed) && !touched.has(parsed.customerId)) touched.set(parsed.customerId, false);
-      return parsed;
+      return parseRow(fields, line);
     },
     async applyAll(orders) {
       const outcomes = await store.putOrders(orders);
       let unchanged = 0;
+      // Every customer with a valid row is touched (refreshed at the end); `true` when this run wrote for them.
       for (let i = 0; i < orders.length; i++) {
-        if (outcomes[i] === 'written') touched.set(orders[i]!.customerId, true);
-        else unchanged++;
+        const id = orders[i]!.customerId;
+        if (outcomes[i] === 'written') touched.set(id, true);
+        else {
+          unchanged++;
+          if (!touched.has(id)) touched.set(id, false);
+        }
       }
       return { unchanged, refused: [] };
     },

@@ -53,7 +53,15 @@ const byOrderTime = (a: OrderRecord, b: OrderRecord) => a.orderedAt - b.orderedA
 /** A Map's entries as a plain object in ascending key order (JSON and Object.entries keep that order). */
 function sortedRecord(m: Map<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const k of [...m.keys()].sort()) out[k] = m.get(k)!;
+  let prev = '';
+  let sorted = true;
+  for (const k of m.keys()) {
+    if (k < prev) sorted = false;
+    prev = k;
+  }
+  // Orders are added in time order, so the keys nearly always arrive sorted already.
+  if (sorted) for (const [k, v] of m) out[k] = v;
+  else for (const k of [...m.keys()].sort()) out[k] = m.get(k)!;
   return out;
 }
 
