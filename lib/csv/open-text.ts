@@ -86,14 +86,60 @@ export async function openText(source: AsyncIterable<Buffer>): Promise<OpenedTex
   else if (head[0] === 0xfe && head[1] === 0xff) encoding = 'utf16be';
   else {
     if (head.includes(0)) return { error: 'binary content (NUL bytes): not a CSV text file' };
+    // Nothing but ASCII in the sample, and more to come: the first byte that is not ASCII decides (a file can
+    // open with 256 KiB of ASCII and have its GBK text further down).
+    if (head.length >= SNIFF_BYTES && !NON_ASCII.test(head.toString('latin1'))) {
+      const state = { encoding: 'utf8' as TextEncoding };
+      return {
+        get encoding() {
+          return state.encoding;
+        },
+        compressed,
+        text: asciiUntilDecided(rest, state),
+      };
+    }
     encoding = isValidUtf8Prefix(head) ? 'utf8' : 'gb18030';
   }
+  return { encoding, compressed, text: decode(rest, encoding) };
+}
+
+const NON_ASCII = /[\x80-\xff]/;
+
+function decode(bytes: AsyncIterable<Buffer>, encoding: TextEncoding): AsyncIterable<string> {
   const decoder = iconv.decodeStream(encoding, { stripBOM: true }) as NodeJS.ReadWriteStream & { destroy(e?: Error): void };
-  const input = Readable.from(rest);
+  const input = Readable.from(bytes);
   input.on('error', (e) => decoder.destroy(e));
   const decoded = input.pipe(decoder);
-  async function* text(): AsyncGenerator<string> {
+  return (async function* () {
     for await (const chunk of decoded) yield String(chunk);
+  })();
+}
+
+/** ASCII passes through as it is in every candidate encoding; at the first other byte, sniff from there on. */
+async function* asciiUntilDecided(bytes: AsyncIterable<Buffer>, state: { encoding: TextEncoding }): AsyncGenerator<string> {
+  const it = bytes[Symbol.asyncIterator]();
+  for (;;) {
+    const r = await it.next();
+    if (r.done) return;
+    const text = r.value.toString('latin1');
+    const i = text.search(NON_ASCII);
+    if (i < 0) {
+      yield text;
+      continue;
+    }
+    if (i > 0) yield text.slice(0, i);
+    const first = r.value.subarray(i);
+    const remaining = (async function* () {
+      yield first;
+      for (;;) {
+        const n = await it.next();
+        if (n.done) return;
+        yield n.value;
+      }
+    })();
+    const { head, rest } = await peek(remaining, SNIFF_BYTES);
+    state.encoding = isValidUtf8Prefix(head) ? 'utf8' : 'gb18030';
+    yield* decode(rest, state.encoding);
+    return;
   }
-  return { encoding, compressed, text: text() };
 }

@@ -173,6 +173,8 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps): Promise
     await handler.finish(customerId, touched.get(customerId)!, deps.asOf);
   });
   summary.customers = touched.size;
+  // The encoding may be decided only part-way through (a file that opens with a long ASCII stretch).
+  summary.encoding = opened.encoding;
   const reportKey = await report.close();
   if (reportKey) summary.report = reportKey;
   summary.processedAt = now().toISOString();

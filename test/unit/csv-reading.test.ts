@@ -24,6 +24,14 @@ describe('openText', () => {
   it('detects GBK (read as GB18030) even when a character is split across chunks', async () => {
     expect(await textOf(iconv.encode(csv, 'gbk'), 3)).toMatchObject({ encoding: 'gb18030', t: csv });
   });
+  it('decides at the first non-ASCII byte when the sniffed 256 KiB are all ASCII (found by fuzzing)', async () => {
+    const ascii = `a,b\r\n${'x'.repeat(300_000)},1\r\n`;
+    const gbk = Buffer.concat([Buffer.from(ascii), iconv.encode(csv, 'gbk')]);
+    expect(await textOf(gbk, 64 * 1024)).toMatchObject({ encoding: 'gb18030', t: ascii + csv });
+    const utf8 = Buffer.concat([Buffer.from(ascii), Buffer.from(csv)]);
+    expect(await textOf(utf8, 1000)).toMatchObject({ encoding: 'utf8', t: ascii + csv });
+    expect(await textOf(Buffer.from(ascii), 4096)).toMatchObject({ encoding: 'utf8', t: ascii });
+  });
   it('gunzips .csv.gz content', async () => {
     expect(await textOf(gzipSync(iconv.encode(csv, 'gbk')))).toMatchObject({ encoding: 'gb18030', compressed: true, t: csv });
   });

@@ -53,7 +53,19 @@ describe('fuzz: order files', () => {
         // A formula-looking value is neutralised in the report.
         for (const e of report) expect(/^[=+\-@]/.test(e.value)).toBe(false);
       }),
-      { numRuns: 150 },
+      {
+        numRuns: 150,
+        // Found by this property: 300 KB of ASCII before the first GBK byte was sniffed as UTF-8 and 已支付 garbled.
+        examples: [
+          [
+            [
+              { good: false, cells: ['x'.repeat(100_000), 'x'.repeat(100_000), 'x'.repeat(100_000)] },
+              { good: true, cells: ['O10', 'c1', '2026-03-01 10:00:00', '10000.00', '已支付', 'S1', ''] },
+            ],
+            { encoding: 'gb18030', gzip: false, eol: '\r\n', delimiter: ',' },
+          ],
+        ],
+      },
     );
   });
 
