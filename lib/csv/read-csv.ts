@@ -133,7 +133,7 @@ export async function* readCsvBatches(text: AsyncIterable<string>): AsyncGenerat
       continue;
     }
     const items = take(rest + chunk, false);
-    if (rest.length >= MAX_RECORD_CHARS) {
+    if (rest.length >= MAX_RECORD_CHARS && rest.includes('"')) {
       // The rest of the file is one unfinished quoted field: report it once and read no further.
       items.push({ line, raw: rest.slice(0, 1000), reason: UNCLOSED_QUOTE });
       rest = '';
