@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { openText } from '../../lib/csv/open-text.ts';
-import { readCsv, type CsvSkip } from '../../lib/csv/read-csv.ts';
+import { readCsv, UNCLOSED_QUOTE, type CsvSkip } from '../../lib/csv/read-csv.ts';
 
 async function* chunks(buf: Buffer, size = 7): AsyncGenerator<Buffer> {
   for (let i = 0; i < buf.length; i += size) yield buf.subarray(i, i + size);
@@ -73,6 +73,15 @@ describe('readCsv', () => {
   it('sniffs semicolon and tab delimiters from the header', async () => {
     expect((await rows('a;b\n1;2\n')).out[1]?.fields).toEqual(['1', '2']);
     expect((await rows('a\tb\n1\t2,5\n')).out[1]?.fields).toEqual(['1', '2,5']);
+  });
+  it('stops at an unclosed quote past 1 MiB (no quadratic re-reading), keeps what came before; a long line without quotes is just long', async () => {
+    const big = 'x'.repeat(1_200_000);
+    const { out, skips } = await rows(`a,b\n1,2\n3,"${big}\n4,5\n`, 40);
+    expect(out.map((r) => r.fields)).toEqual([['a', 'b'], ['1', '2']]);
+    expect(skips.map((s) => [s.line, s.reason])).toEqual([[3, UNCLOSED_QUOTE]]);
+    const long = await rows(`a,b\n1,${big}\n4,5\n`, 40);
+    expect(long.out.map((r) => [r.line, r.fields[0], r.fields[1]?.length])).toEqual([[1, 'a', 1], [2, '1', big.length], [3, '4', 1]]);
+    expect(long.skips).toEqual([]);
   });
   it('reports an unclosed quote with its line and keeps what came before', async () => {
     const { out, skips } = await rows('a,b\n1,2\n3,"oops\n4,5\n');
