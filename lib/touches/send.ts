@@ -1,3 +1,4 @@
+import { EMAIL_MASK, PHONE_MASK, redactText } from '../observability/redact.ts';
 import { randomUUID } from 'node:crypto';
 import type { MomentsConfig } from '../config/schema.ts';
 import { ERASED_REASON, type ErasureMark } from '../members/erasure.ts';
@@ -72,10 +73,11 @@ export async function sendTouch(key: string, deps: SendDeps): Promise<SendOutcom
   if (!consent?.optIn) return finish('suppressed', `${channel} consent withdrawn ${consent?.at.slice(0, 10) ?? ''}`.trim());
   if (!address) return finish('suppressed', `no ${channel === 'sms' ? 'phone number' : 'email address'} any more`);
   const suppressed = await deps.touches.isSuppressed(channel, address);
-  if (suppressed) return finish('suppressed', `${address} is suppressed: ${suppressed}`);
+  // Reasons name the channel, never the address: the touch log is exported and kept, addresses are personal data.
+  if (suppressed) return finish('suppressed', `the ${channel === 'sms' ? 'phone number' : 'email address'} is suppressed: ${suppressed}`);
   if (channel === 'sms' && (await deps.providers.smsOptedOut?.(address))) {
     await deps.touches.suppress('sms', address, 'opted out with the SMS provider (STOP reply)');
-    return finish('suppressed', `${address} opted out with the SMS provider`);
+    return finish('suppressed', 'the phone number opted out with the SMS provider');
   }
 
   const today = localDateOf(now.getTime(), t.timeZone);
@@ -130,7 +132,9 @@ export async function sendTouch(key: string, deps: SendDeps): Promise<SendOutcom
       }
       // Refused, or a 5xx or timeout after which it may have been accepted: either way not sent again.
       const err = e as Error;
-      return finish('failed', `${channel} provider call failed (${err.name}: ${err.message}); not retried, so it cannot arrive twice`);
+      // A provider's message can quote the address ("Email address is not verified: ..."): masked in the log.
+      const message = redactText(err.message.split(address).join(channel === 'sms' ? PHONE_MASK : EMAIL_MASK));
+      return finish('failed', `${channel} provider call failed (${err.name}: ${message}); not retried, so it cannot arrive twice`);
     }
   }
   // Outcome. If this write is lost (the container dies here), the next delivery finds the touch still

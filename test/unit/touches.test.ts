@@ -179,10 +179,17 @@ describe('the sender: exactly once', () => {
     expect(await sendTouch(s.key, s.deps)).toEqual({ done: true, status: 'sent', channel: 'sms' });
     expect(calls).toBe(3);
     const s2 = await setup();
-    s2.deps.providers.sendSms = async () => {
-      throw new Error('Invalid parameter: PhoneNumber');
+    let to = '';
+    s2.deps.providers.sendSms = async (phone) => {
+      to = phone;
+      throw new Error(`Invalid parameter: PhoneNumber ${phone} (also +86 139 0000 0000)`);
     };
     expect(await sendTouch(s2.key, s2.deps)).toEqual({ done: true, status: 'failed', channel: 'sms' });
+    // The touch log keeps the provider's reason, never the number it quoted.
+    const logged = await s2.deps.touches.get(s2.key);
+    expect(logged?.reason).toMatch(/^sms provider call failed \(Error: Invalid parameter: PhoneNumber \[phone\]/);
+    expect(JSON.stringify(logged)).not.toContain(to);
+    expect(JSON.stringify(logged)).not.toContain('139 0000');
   });
   it('past its useful date: expired', async () => {
     const s = await setup();
