@@ -8,9 +8,9 @@ import type { DerivedState } from '../derive/derive.ts';
  * state item is read first (revision R), then the orders; the write succeeds only if the revision is still R.
  * Whoever wrote an order re-reads after writing it, so the last successful state write has seen every order.
  *
- * The derived state (stage, tier, their histories) is NOT folded here: a caller that wrote orders (or changed a
- * fact the derivation reads, such as the birthday) drops it, and the customer is put in the due index for
- * `asOf`, so that night's run re-derives it from the orders (lib/nightly advanceCustomer). Folding a customer's
+ * The derived state (stage, tier, their histories) is NOT folded here: a state write drops it (the orders, or a fact
+ * the derivation reads such as the birthday, changed), and the customer is put in the due index for `asOf`, so that
+ * night's run re-derives it from the orders (lib/nightly advanceCustomer). Folding a customer's
  * whole history is ~20x the cost of its state, and the nightly visits every changed customer anyway: this keeps
  * the ingest Lambda to parse, validate, store and aggregate.
  */
@@ -31,8 +31,10 @@ export async function refreshCustomer(
     // A caller that wrote nothing (duplicate file, retried event) leaves an unchanged state alone: reads, no writes.
     if (!wroteOrders && !mapDerived && rec.state && JSON.stringify(rec.state) === JSON.stringify(state)) return { state, attempts: attempt, changed: false };
     const dueDate = rec.dueDate && rec.dueDate < asOf ? rec.dueDate : asOf;
-    // Nothing new from this caller: the stored derivation still belongs to these orders.
-    const derived = !wroteOrders && rec.derived ? { derived: mapDerived ? mapDerived(rec.derived) : rec.derived } : {};
+    // A state that changed may have changed through orders this caller did not see itself write (a write whose
+    // answer was lost and came back 'unchanged' on retry): the derivation goes, and the night folds it again.
+    // Only an erasure (mapDerived) keeps it, rewritten.
+    const derived = mapDerived && rec.derived ? { derived: mapDerived(rec.derived) } : {};
     const ok = await store.saveState(state, rec.rev, { ...derived, ...(rec.health ? { health: rec.health } : {}), dueDate });
     if (ok) return { state, attempts: attempt, changed: true };
     await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
