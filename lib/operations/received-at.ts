@@ -1,8 +1,9 @@
 /**
  * A replayed or reprocessed file reaches the trigger as a copy, made now. Rows without `updated_at` in a file
  * without a date in its name are versioned by the time the file arrived (lib/ingest/file-meta.ts), so the copy
- * carries the original arrival time in this metadata and the ingest dates the rows by it: a replay then gives
- * exactly the versions the first run gave, and cannot overtake a later export of the same orders.
+ * carries the original arrival time in this metadata and the ingest dates the rows by it: a replay cannot overtake
+ * a later export of the same orders. (The time is the object's Last-Modified, whole seconds: at most a second
+ * before the first run's event time, so the replayed versions lose to the stored ones and change nothing.)
  */
 export const RECEIVED_AT_META = 'moments-received-at';
 
