@@ -5,6 +5,7 @@ import type { FileSummary } from '../../lib/ingest/ports.ts';
 import { SERVICES } from '../../lib/observability/metric-names.ts';
 import { ingestMetrics } from '../../lib/observability/metrics.ts';
 import { invocation, observability } from '../../lib/observability/observe.ts';
+import { arrivalMs } from '../../lib/operations/received-at.ts';
 import { decodeS3Key } from '../../lib/s3-event.ts';
 import { today } from '../../lib/time.ts';
 import { ingestEnvSchema, type IngestEnv } from './env.ts';
@@ -18,17 +19,18 @@ export function createIngestHandler(env: IngestEnv, clock: { asOf?: () => string
       const started = Date.now();
       o.logger.debug('event', { event });
       const { config, version } = await adapters.config.load();
-      const model = await adapters.nightly.getModel();
       const asOf = clock.asOf?.() ?? env.MOMENTS_AS_OF ?? today(config.brand.timeZone);
-      o.logger.debug('configuration loaded', { configVersion: version, asOf, model: !!model });
+      o.logger.debug('configuration loaded', { configVersion: version, asOf });
       const results: FileSummary[] = [];
       for (const record of event.Records) {
         const key = decodeS3Key(record.s3.object.key);
         const etag = (record.s3.object.eTag ?? record.s3.object.sequencer ?? 'unknown').replace(/"/g, '');
         o.logger.debug('file', { key, etag, size: record.s3.object.size });
+        // A copy is a replay or a reprocessed quarantine (lib/operations): it carries the file's first arrival time.
+        const copied = record.eventName === 'ObjectCreated:Copy' ? await adapters.files.head(key) : undefined;
         const summary = await ingestObject(
-          { key, etag, lastModifiedMs: Date.parse(record.eventTime) },
-          { objects: adapters.objects, customers: adapters.customers, ledger: adapters.customers, config, asOf, ...(model ? { model } : {}) },
+          { key, etag, lastModifiedMs: arrivalMs(record.eventTime, copied?.metadata) },
+          { objects: adapters.objects, customers: adapters.customers, ledger: adapters.customers, config, asOf },
         );
         // A redelivered event for a finished file gets the ledger's summary back: no work done, nothing to count.
         if (Date.parse(summary.processedAt) < started) o.logger.info('file already ingested', { ...summary });

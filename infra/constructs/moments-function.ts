@@ -8,7 +8,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { z } from 'zod';
+import type { LogLevelName } from '../../lib/observability/logger.ts';
 import { METRICS_NAMESPACE, type ServiceName } from '../../lib/observability/metric-names.ts';
+import { contextString } from '../context.ts';
 
 /**
  * Environment variable names Lambda reserves (setting them fails the deployment, or is silently
@@ -36,6 +38,33 @@ export const LAMBDA_RESERVED_ENV_KEYS = [
   'LAMBDA_TASK_ROOT',
 ] as const;
 export type LambdaReservedEnvKey = (typeof LAMBDA_RESERVED_ENV_KEYS)[number];
+
+/** CDK context key setting every function's LOG_LEVEL (`cdk deploy -c moments:logLevel=debug`). */
+export const LOG_LEVEL_CONTEXT_KEY = 'moments:logLevel';
+
+/**
+ * Lambda's application log level for each LOG_LEVEL value. Lambda drops JSON log lines below its level, and
+ * Powertools takes that level (AWS_LAMBDA_LOG_LEVEL) over its own setting, so both come from the one LOG_LEVEL.
+ * `silent` has no Lambda equivalent: FATAL, which nothing here logs at.
+ */
+export const APPLICATION_LOG_LEVELS: Record<LogLevelName, lambda.ApplicationLogLevel> = {
+  debug: lambda.ApplicationLogLevel.DEBUG,
+  info: lambda.ApplicationLogLevel.INFO,
+  warn: lambda.ApplicationLogLevel.WARN,
+  error: lambda.ApplicationLogLevel.ERROR,
+  silent: lambda.ApplicationLogLevel.FATAL,
+};
+
+/** The function's LOG_LEVEL: its environment's, else the context's, else info; anything else fails the synth. */
+export function functionLogLevel(scope: Construct, id: string, environment: Record<string, string>): LogLevelName {
+  const fromEnv = environment['LOG_LEVEL'];
+  const value = fromEnv ?? contextString(scope, LOG_LEVEL_CONTEXT_KEY) ?? 'info';
+  if (!Object.hasOwn(APPLICATION_LOG_LEVELS, value))
+    throw new Error(
+      `${fromEnv === undefined ? `context ${LOG_LEVEL_CONTEXT_KEY}` : `${id}: LOG_LEVEL`} must be one of ${Object.keys(APPLICATION_LOG_LEVELS).join(', ')}, got ${JSON.stringify(value)}`,
+    );
+  return value as LogLevelName;
+}
 
 /** Retention of the log groups the stack creates (functions, state machine, CDK's handler). */
 export const DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_MONTH;
@@ -136,6 +165,8 @@ export class MomentsFunction<S extends EnvSchema> extends NodejsFunction {
     logGroup.grantWrite(role);
 
     const environment = checkedEnvironment(id, props.environment);
+    const logLevel = functionLogLevel(scope, id, environment);
+    environment['LOG_LEVEL'] = logLevel;
     assertLocalEsbuild();
 
     super(scope, id, {
@@ -149,7 +180,8 @@ export class MomentsFunction<S extends EnvSchema> extends NodejsFunction {
       role,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      // Lambda's filter and Powertools' level from the same LOG_LEVEL (see APPLICATION_LOG_LEVELS).
+      applicationLogLevelV2: APPLICATION_LOG_LEVELS[logLevel],
       systemLogLevelV2: lambda.SystemLogLevel.INFO,
       environment,
       ...(props.onFailure === undefined ? {} : { onFailure: props.onFailure }),

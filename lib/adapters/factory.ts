@@ -1,6 +1,8 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { LOCAL_CREDENTIALS, makeTableAdapters, type TableAdapters } from './table-factory.ts';
 import { S3ObjectStore } from './s3-object-store.ts';
+import { S3BucketFiles } from './s3-bucket-files.ts';
+import { s3RequestHandler } from './http-timeouts.ts';
 
 /** The env every function shares; each function's zod schema extends this shape. */
 export interface AdapterEnv {
@@ -15,6 +17,7 @@ export interface AdapterEnv {
 export interface Adapters extends TableAdapters {
   s3: S3Client;
   objects: S3ObjectStore;
+  files: S3BucketFiles;
 }
 
 /** The one place validated env turns into SDK clients and adapters. Endpoints are set only for the local stack. */
@@ -22,12 +25,14 @@ export function makeAdapters(env: AdapterEnv): Adapters {
   const local = !!(env.S3_ENDPOINT || env.DYNAMODB_ENDPOINT);
   const s3 = new S3Client({
     region: env.AWS_REGION,
+    requestHandler: s3RequestHandler,
     ...(env.S3_ENDPOINT ? { endpoint: env.S3_ENDPOINT } : {}),
     forcePathStyle: env.S3_FORCE_PATH_STYLE === 'true',
     // s3rver stores an aws-chunked streamed body verbatim; checksums only when S3 requires them.
     ...(local ? { requestChecksumCalculation: 'WHEN_REQUIRED' as const, responseChecksumValidation: 'WHEN_REQUIRED' as const, ...LOCAL_CREDENTIALS } : {}),
   });
-  return { ...makeTableAdapters(env), s3, objects: new S3ObjectStore({ client: s3, bucketName: env.BUCKET_NAME }) };
+  const bucket = { client: s3, bucketName: env.BUCKET_NAME };
+  return { ...makeTableAdapters(env), s3, objects: new S3ObjectStore(bucket), files: new S3BucketFiles(bucket) };
 }
 
 /** The adapter env for the embedded stack's endpoints (CLI runtime, benchmarks). */

@@ -14,6 +14,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESClient } from '@aws-sdk/client-ses';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { apiRequestHandler, s3RequestHandler } from './http-timeouts.ts';
 
 export type LocalEnv = Record<string, string | undefined>;
 
@@ -39,6 +40,7 @@ export interface LocalClientOptions {
 
 function common(env: LocalEnv, o: LocalClientOptions = {}) {
   return {
+    requestHandler: apiRequestHandler,
     ...(o.maxAttempts !== undefined ? { maxAttempts: o.maxAttempts } : {}),
     region: env['AWS_REGION'] ?? 'us-east-1',
     credentials: {
@@ -51,6 +53,7 @@ function common(env: LocalEnv, o: LocalClientOptions = {}) {
 export function makeLocalS3Client(env: LocalEnv, o: LocalClientOptions = {}): S3Client {
   return new S3Client({
     ...common(env, o),
+    requestHandler: s3RequestHandler,
     endpoint: need(env, 'S3_ENDPOINT'),
     forcePathStyle: env['S3_FORCE_PATH_STYLE'] !== 'false',
     requestChecksumCalculation: 'WHEN_REQUIRED',

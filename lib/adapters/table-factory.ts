@@ -4,6 +4,8 @@ import { DynamoConfigStore } from './config-store.ts';
 import { DynamoCustomerStore } from './dynamo-customer-store.ts';
 import { DynamoNightlyLedger } from './dynamo-nightly-ledger.ts';
 import { DynamoTouchStore } from './dynamo-touch-store.ts';
+import { DynamoLedgerEntries } from './dynamo-ledger-entries.ts';
+import { apiRequestHandler } from './http-timeouts.ts';
 
 export interface TableEnv {
   TABLE_NAME: string;
@@ -21,6 +23,7 @@ export const LOCAL_CREDENTIALS = { credentials: { accessKeyId: 'S3RVER', secretA
 export function makeTableAdapters(env: TableEnv) {
   const dynamodb = new DynamoDBClient({
     region: env.AWS_REGION,
+    requestHandler: apiRequestHandler,
     ...(env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT, ...LOCAL_CREDENTIALS } : {}),
   });
   const t = { client: dynamodb, tableName: env.TABLE_NAME };
@@ -31,6 +34,7 @@ export function makeTableAdapters(env: TableEnv) {
     nightly: new DynamoNightlyLedger(t),
     touches: new DynamoTouchStore(t),
     audit: new DynamoAuditLog(t),
+    ledgerEntries: new DynamoLedgerEntries(t),
   };
 }
 

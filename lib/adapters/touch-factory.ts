@@ -6,6 +6,7 @@ import type { TouchQueue } from '../touches/ports.ts';
 import { AwsProviders } from './providers.ts';
 import { makeTableAdapters, type TableAdapters, type TableEnv } from './table-factory.ts';
 import { S3ObjectStore } from './s3-object-store.ts';
+import { apiRequestHandler, s3RequestHandler } from './http-timeouts.ts';
 
 /** SQS as the touch queue: a message carries a touch key and waits (up to SQS's 15 minutes) before delivery. */
 export class SqsTouchQueue implements TouchQueue {
@@ -48,11 +49,11 @@ export function makeTouchAdapters(
   return {
     ...table,
     providers: new AwsProviders({
-      ses: new SESClient({ region: env.AWS_REGION }),
-      sns: new SNSClient({ region: env.AWS_REGION }),
+      ses: new SESClient({ region: env.AWS_REGION, requestHandler: apiRequestHandler }),
+      sns: new SNSClient({ region: env.AWS_REGION, requestHandler: apiRequestHandler }),
       configurationSet: env.SES_CONFIGURATION_SET,
     }),
-    queue: env.QUEUE_URL ? new SqsTouchQueue({ client: new SQSClient({ region: env.AWS_REGION }), queueUrl: env.QUEUE_URL }) : undefined,
-    objects: env.BUCKET_NAME ? new S3ObjectStore({ client: new S3Client({ region: env.AWS_REGION }), bucketName: env.BUCKET_NAME }) : undefined,
+    queue: env.QUEUE_URL ? new SqsTouchQueue({ client: new SQSClient({ region: env.AWS_REGION, requestHandler: apiRequestHandler }), queueUrl: env.QUEUE_URL }) : undefined,
+    objects: env.BUCKET_NAME ? new S3ObjectStore({ client: new S3Client({ region: env.AWS_REGION, requestHandler: s3RequestHandler }), bucketName: env.BUCKET_NAME }) : undefined,
   };
 }

@@ -9,6 +9,8 @@ import { registerIngest } from './commands/ingest.ts';
 import { registerModel } from './commands/model.ts';
 import { registerNightly } from './commands/nightly.ts';
 import { registerPreview } from './commands/preview.ts';
+import { registerQuarantine } from './commands/quarantine.ts';
+import { registerReplay } from './commands/replay.ts';
 import { registerReport } from './commands/report.ts';
 import { registerResults } from './commands/results.ts';
 import { registerSimulate } from './commands/simulate.ts';
@@ -22,6 +24,8 @@ export function buildCli(): Command {
     .exitOverride();
   for (const register of [
     registerIngest,
+    registerReplay,
+    registerQuarantine,
     registerExport,
     registerCustomer,
     registerNightly,

@@ -17,7 +17,8 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { S3Event, S3EventRecord } from 'aws-lambda';
 import { ensureTable } from '../adapters/provision.ts';
-import { makeLocalDynamoDBClient } from '../adapters/local-clients.ts';
+import { makeLocalDynamoDBClient, makeLocalS3Client } from '../adapters/local-clients.ts';
+import { S3BucketFiles } from '../adapters/s3-bucket-files.ts';
 import { closeServer, startSnsStub, type SnsStub } from './sns-stub.ts';
 
 const require = createRequire(import.meta.url);
@@ -335,6 +336,17 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       ddb.destroy();
     }
 
+    // s3rver leaves the ETag out of ObjectCreated:Copy events (real S3 sends it): the trigger looks it up.
+    let files: { s3: ReturnType<typeof makeLocalS3Client>; store: S3BucketFiles } | undefined;
+    const etagOf = async (key: string): Promise<string> => {
+      if (!files) {
+        const s3 = makeLocalS3Client(env);
+        files = { s3, store: new S3BucketFiles({ client: s3, bucketName: bucket }) };
+        cleanups.push(async () => files?.s3.destroy());
+      }
+      return (await files.store.head(key))?.etag ?? '';
+    };
+
     // Trigger.
     s3rver.on('event', (ev) => {
       for (const raw of ev.Records ?? []) {
@@ -348,6 +360,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         // Registered synchronously (before s3rver answers the PUT), run on a later tick like a real trigger.
         const p: Promise<void> = (async () => {
           await new Promise<void>((r) => setImmediate(r));
+          const object = event.Records[0]!.s3.object;
+          if (!object.eTag) object.eTag = await etagOf(key);
           await h(event);
         })()
           .catch((error: unknown) => {

@@ -139,6 +139,8 @@ describe('MomentsFunction environment checks (no bundling)', () => {
     expect(() => app.synth()).not.toThrow();
     expect(Object.keys(fn.declaredEnvironment).sort()).toEqual([
       'BUCKET_NAME',
+      // Always set, with the Lambda application log level derived from it (test/infra/log-level.test.ts).
+      'LOG_LEVEL',
       'MOMENTS_AS_OF',
       'POWERTOOLS_METRICS_NAMESPACE',
       'POWERTOOLS_SERVICE_NAME',

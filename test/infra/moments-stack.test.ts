@@ -125,8 +125,10 @@ describe('ingest function', () => {
     expect(vars['NODE_OPTIONS']).toBe('--enable-source-maps');
     expect(vars['POWERTOOLS_SERVICE_NAME']).toBe('ingest');
     expect(vars['POWERTOOLS_METRICS_NAMESPACE']).toBe('Moments');
+    expect(vars['LOG_LEVEL']).toBe('info');
     expect(Object.keys(vars).sort()).toEqual([
       'BUCKET_NAME',
+      'LOG_LEVEL',
       'NODE_OPTIONS',
       'POWERTOOLS_METRICS_NAMESPACE',
       'POWERTOOLS_SERVICE_NAME',

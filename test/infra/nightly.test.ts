@@ -129,6 +129,7 @@ describe('nightly functions', () => {
         Variables: {
           TABLE_NAME: { Ref: tableId },
           NODE_OPTIONS: '--enable-source-maps',
+          LOG_LEVEL: 'info',
           // The metrics contract's service dimension and namespace (the alarms read them).
           POWERTOOLS_SERVICE_NAME: service,
           POWERTOOLS_METRICS_NAMESPACE: 'Moments',

@@ -128,6 +128,7 @@ describe('functions', () => {
       NODE_OPTIONS: '--enable-source-maps',
     });
     expect(Object.keys(env(ids.send)).sort()).toEqual([
+      'LOG_LEVEL',
       'NODE_OPTIONS',
       'POWERTOOLS_METRICS_NAMESPACE',
       'POWERTOOLS_SERVICE_NAME',
@@ -144,6 +145,7 @@ describe('functions', () => {
       TABLE_NAME: { Ref: ids.table },
       BUCKET_NAME: { Ref: ids.bucket },
       NODE_OPTIONS: '--enable-source-maps',
+      LOG_LEVEL: 'info',
       POWERTOOLS_SERVICE_NAME: 'config',
       POWERTOOLS_METRICS_NAMESPACE: 'Moments',
     });
@@ -153,6 +155,7 @@ describe('functions', () => {
     expect(env(ids.sesEvents)).toEqual({
       TABLE_NAME: { Ref: ids.table },
       NODE_OPTIONS: '--enable-source-maps',
+      LOG_LEVEL: 'info',
       POWERTOOLS_SERVICE_NAME: 'ses-events',
       POWERTOOLS_METRICS_NAMESPACE: 'Moments',
     });

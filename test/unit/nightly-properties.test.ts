@@ -51,7 +51,7 @@ describe('nightly: due-index processing equals a full recompute of every custome
                 rows.map((r) => `${r.refund ? 'R' : 'O'}${++n},${r.c},${date},${(r.amount / 100).toFixed(2)},${r.refund ? 'refunded' : 'paid'}`).join('\n');
               const key = `incoming/orders/orders-${date}.csv`;
               await objects.put(key, csv);
-              await ingestObject({ key, etag: key, lastModifiedMs: 0 }, { objects, customers, ledger, config, asOf: date, ...(m ? { model: m } : {}) });
+              await ingestObject({ key, etag: key, lastModifiedMs: 0 }, { objects, customers, ledger, config, asOf: date });
             }
             if (runOnDay[i]) {
               // A crash part-way through one segment; the rerun resumes it.

@@ -3,7 +3,8 @@ import { runNightly } from '../../nightly/run-nightly.ts';
 import { reportFromStores } from '../../report/build-report.ts';
 import { addDays, today } from '../../time.ts';
 import { nightRunTime } from '../../touches/timing.ts';
-import { asOfOption, withRuntime } from '../cli-support.ts';
+import { startNightlyCommand } from '../../operations/nightly-execution.ts';
+import { asOfOption, targetOf, UsageError, withRuntime } from '../cli-support.ts';
 import { localTouches } from '../local-touches.ts';
 import type { LocalRuntime } from '../local-runtime.ts';
 
@@ -15,6 +16,13 @@ export function registerNightly(program: Command): void {
     .option('--json', 'one JSON object per night')
     .option('--force', 'take over the lease of a run that died')
     .action(async (o: { asOf?: string; json?: boolean; force?: boolean }) => {
+      // On AWS the state machine runs the nights: its segments plan and queue the touches, which this process
+      // cannot (it has no touch queue), and a night closed without them would never plan them again.
+      if (targetOf(program) === 'aws')
+        throw new UsageError(
+          'on AWS the nightly runs in its state machine; start it with\n  ' +
+            startNightlyCommand({ ...(o.asOf ? { asOf: o.asOf } : {}), ...(o.force ? { force: true } : {}), ...(process.env['MOMENTS_NIGHTLY_ARN'] ? { stateMachineArn: process.env['MOMENTS_NIGHTLY_ARN'] } : {}) }),
+        );
       await withRuntime(program, async (rt) => {
         const { config } = await rt.adapters.config.load();
         const asOf = o.asOf ?? addDays(today(config.brand.timeZone), -1);
