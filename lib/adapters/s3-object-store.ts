@@ -1,3 +1,4 @@
+import { createReadStream, statSync } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import {
   CopyObjectCommand,
@@ -51,6 +52,14 @@ export class S3ObjectStore implements ObjectStore {
 
   async remove(key: string): Promise<void> {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+  }
+
+  /** Uploads a local file as it is (the CLI's `ingest`); its ETag, which the ingest ledger is keyed by. */
+  async putFile(key: string, path: string): Promise<string> {
+    const put = await this.client.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: createReadStream(path), ContentLength: statSync(path).size }),
+    );
+    return (put.ETag ?? '').replace(/"/g, '');
   }
 
   async copy(from: string, to: string): Promise<void> {

@@ -1,6 +1,5 @@
-import { createReadStream, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { openSync, readSync, closeSync } from 'node:fs';
 import { basename } from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { FileSummary } from '../ingest/ports.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -30,11 +29,8 @@ export async function ingestFiles(
   for (const path of files) {
     const kind = opts.kind ?? guessKind(path);
     const key = `incoming/${kind}/${basename(path)}`;
-    const put = await rt.adapters.s3.send(
-      new PutObjectCommand({ Bucket: rt.bucket, Key: key, Body: createReadStream(path), ContentLength: statSync(path).size }),
-    );
+    const etag = await rt.adapters.objects.putFile(key, path);
     await rt.settle();
-    const etag = (put.ETag ?? '').replace(/"/g, '');
     const deadline = Date.now() + (opts.timeoutMs ?? 15 * 60_000);
     let summary = await rt.adapters.customers.get(key, etag);
     while (!summary) {
