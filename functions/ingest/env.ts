@@ -11,6 +11,8 @@ export const ingestEnvSchema = z.object({
   /** Local stack only: endpoints of the embedded emulators. Unset on AWS. */
   S3_ENDPOINT: z.string().url().optional(),
   DYNAMODB_ENDPOINT: z.string().url().optional(),
+  /** Rows per part: a larger upload is split into parts, each ingested by its own invocation (0: never split). */
+  INGEST_SPLIT_ROWS: z.coerce.number<string>().int().min(0).default(200_000),
   /** silent for the local CLI, whose own output says what happened. */
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   AWS_REGION: z.string().min(1).default('us-east-1'),

@@ -1,6 +1,6 @@
 import type { S3Event } from 'aws-lambda';
 import { makeAdapters } from '../../lib/adapters/factory.ts';
-import { ingestObject } from '../../lib/ingest/ingest-file.ts';
+import { ingestUpload } from '../../lib/ingest/ingest-upload.ts';
 import type { FileSummary } from '../../lib/ingest/ports.ts';
 import { decodeS3Key } from '../../lib/s3-event.ts';
 import { today } from '../../lib/time.ts';
@@ -17,9 +17,9 @@ export function createIngestHandler(env: IngestEnv, clock: { asOf?: () => string
     for (const record of event.Records) {
       const key = decodeS3Key(record.s3.object.key);
       const etag = (record.s3.object.eTag ?? record.s3.object.sequencer ?? 'unknown').replace(/"/g, '');
-      const summary = await ingestObject(
+      const summary = await ingestUpload(
         { key, etag, lastModifiedMs: Date.parse(record.eventTime) },
-        { objects: adapters.objects, customers: adapters.customers, ledger: adapters.customers, config, asOf, ...(model ? { model } : {}) },
+        { objects: adapters.objects, customers: adapters.customers, ledger: adapters.customers, config, asOf, splitRows: env.INGEST_SPLIT_ROWS, ...(model ? { model } : {}) },
       );
       if (env.LOG_LEVEL !== 'silent' && env.LOG_LEVEL !== 'error' && env.LOG_LEVEL !== 'warn')
         console.log(JSON.stringify({ level: 'INFO', message: 'ingested', ...summary }));

@@ -6,6 +6,7 @@ import { createIngestHandler } from '../../functions/ingest/handler.ts';
 import { ingestEnvSchema } from '../../functions/ingest/env.ts';
 import { activateUpload } from '../config/activate.ts';
 import { decodeS3Key } from '../s3-event.ts';
+import { isPartOf } from '../ingest/part-meta.ts';
 
 export interface LocalRuntime {
   target: 'local';
@@ -28,11 +29,16 @@ export function momentsHome(): string {
  * Starts the embedded stack under MOMENTS_HOME and wires the real handlers to its triggers, exactly as S3
  * notifications wire them on AWS.
  */
-export async function openLocal(opts: { asOf?: string } = {}): Promise<LocalRuntime> {
+export async function openLocal(opts: { asOf?: string; splitRows?: number } = {}): Promise<LocalRuntime> {
   const stack = await startLocalStack({ home: momentsHome() });
   let asOf = opts.asOf ?? process.env['MOMENTS_AS_OF'];
   // The local clock can move (replays of history); on AWS the handler dates state by today.
-  const ingest = createIngestHandler(ingestEnvSchema.parse({ LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'silent', ...stack.env }), { asOf: () => asOf });
+  // Rows per part of a large upload (INGEST_SPLIT_ROWS, as on the Lambda); its parts come back through the trigger.
+  const splitRows = opts.splitRows ?? process.env['INGEST_SPLIT_ROWS'];
+  const ingest = createIngestHandler(
+    ingestEnvSchema.parse({ LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'silent', ...stack.env, ...(splitRows !== undefined ? { INGEST_SPLIT_ROWS: String(splitRows) } : {}) }),
+    { asOf: () => asOf },
+  );
   stack.setObjectCreatedHandler(async (event: S3Event) => {
     const key = event.Records[0]?.s3.object.key ?? '';
     if (key.startsWith('incoming/')) await ingest(event);
@@ -54,7 +60,8 @@ export async function openLocal(opts: { asOf?: string } = {}): Promise<LocalRunt
     bucket: stack.bucket,
     settle: () => stack.idle(),
     errorFor: (key) => {
-      const e = stack.errors.find((x) => x.key === key);
+      // A split file fails when one of its parts does.
+      const e = stack.errors.find((x) => x.key === key || isPartOf(x.key, key));
       return e ? String((e.error as Error)?.message ?? e.error) : undefined;
     },
     where: (key) => `${stack.home}/s3/${stack.bucket}/${key}`,

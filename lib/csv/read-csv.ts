@@ -5,6 +5,8 @@ export interface CsvRecord {
   /** 1-based line on which the record starts. */
   line: number;
   fields: string[];
+  /** The record's text as read, its line break included (a split file's parts copy it verbatim). */
+  raw: string;
 }
 
 export interface CsvSkip {
@@ -14,7 +16,8 @@ export interface CsvSkip {
 }
 
 const BREAKS = /\r\n|\r|\n/g;
-function countBreaks(s: string): number {
+/** Line breaks in a record's raw text, counted as readCsv numbers lines. */
+export function countBreaks(s: string): number {
   let n = 0;
   BREAKS.lastIndex = 0;
   while (BREAKS.exec(s)) n++;
@@ -32,7 +35,12 @@ export function sniffDelimiter(firstLine: string): string {
  * Streams CSV records with the line each starts on (csv-parse's own line counter counts a quoted CRLF twice).
  * Malformed records do not stop the file: they are passed to `onSkip` with their line and reason.
  */
-export async function* readCsv(text: AsyncIterable<string>, onSkip: (s: CsvSkip) => void): AsyncGenerator<CsvRecord> {
+export async function* readCsv(
+  text: AsyncIterable<string>,
+  onSkip: (s: CsvSkip) => void,
+  /** Line number of the first line (a part of a split file numbers its lines as in the original). */
+  opts: { firstLine?: number } = {},
+): AsyncGenerator<CsvRecord> {
   const it = text[Symbol.asyncIterator]();
   const first = await it.next();
   if (first.done) return;
@@ -63,18 +71,25 @@ export async function* readCsv(text: AsyncIterable<string>, onSkip: (s: CsvSkip)
   const src = Readable.from(all());
   src.on('error', (e) => parser.destroy(e));
   src.pipe(parser);
-  let line = 1;
+  let line = opts.firstLine ?? 1;
   let consumed = 0;
+  // csv-parse's raw text leaves out the "\n" of a "\r\n" record delimiter (it skips the delimiter's second
+  // character without recording it): put it back, so that raw is the text as read.
+  let crlf: boolean | undefined;
+  const asRead = (raw: string) => {
+    crlf ??= (parser as unknown as { options: { record_delimiter: Buffer[] } }).options.record_delimiter.some((d) => d.length === 2);
+    return crlf && raw.endsWith('\r') ? raw + '\n' : raw;
+  };
   const flush = (upTo: number) => {
     while (pending.length && pending[0]!.after <= upTo) {
       const p = pending.shift()!;
-      onSkip({ line, raw: p.raw, reason: p.reason });
+      onSkip({ line, raw: asRead(p.raw), reason: p.reason });
       line += countBreaks(p.raw);
     }
   };
   for await (const rec of parser as AsyncIterable<{ record: string[]; raw: string }>) {
     flush(consumed);
-    yield { line, fields: rec.record };
+    yield { line, fields: rec.record, raw: asRead(rec.raw) };
     line += countBreaks(rec.raw);
     consumed++;
   }

@@ -11,6 +11,7 @@ import { ordersRowHandler } from './orders-rows.ts';
 import { membersRowHandler } from './members-rows.ts';
 import type { RowHandler } from './row-handler.ts';
 import type { ActiveModel } from '../derive/metrics.ts';
+import type { IngestAs } from './part-meta.ts';
 
 export interface IngestDeps {
   objects: ObjectStore;
@@ -44,14 +45,14 @@ function skipReason(s: CsvSkip): string {
  * reports the bad ones, then recomputes each touched customer. Safe to run any number of times, in any order,
  * concurrently with other files: the result depends only on the set of files ever ingested.
  */
-export async function ingestObject(obj: IngestObject, deps: IngestDeps): Promise<FileSummary> {
-  const kind = fileKind(obj.key);
+export async function ingestObject(obj: IngestObject, deps: IngestDeps, as?: IngestAs): Promise<FileSummary> {
+  const kind = as ? as.kind : fileKind(obj.key);
   if (!kind) throw new Error(`not an ingest key: ${obj.key} (expected incoming/orders/ or incoming/members/)`);
   const done = await deps.ledger.get(obj.key, obj.etag);
   if (done) return done;
 
   const now = deps.now ?? (() => new Date());
-  const name = baseName(obj.key);
+  const name = as?.file ?? baseName(obj.key);
   const base: FileSummary = {
     key: obj.key,
     file: name,
@@ -68,7 +69,7 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps): Promise
   };
 
   const quarantine = async (reason: string): Promise<FileSummary> => {
-    const to = quarantineKey(obj.key);
+    const to = as?.quarantineKey ?? quarantineKey(obj.key);
     await deps.objects.move(obj.key, to);
     await deps.objects.put(`${to}.reason.txt`, `${name}: ${reason}\nNothing from this file was applied.\n`, 'text/plain; charset=utf-8');
     const summary: FileSummary = { ...base, status: 'quarantined', quarantine: to, reason, processedAt: now().toISOString() };
@@ -79,9 +80,9 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps): Promise
   const opened = await openText(deps.objects.read(obj.key));
   if ('error' in opened) return quarantine(opened.error);
 
-  const report = new RejectReport(deps.objects, rejectReportKey(obj.key));
+  const report = new RejectReport(deps.objects, as?.reportKey ?? rejectReportKey(obj.key));
   const skips: CsvSkip[] = [];
-  const records = readCsv(opened.text, (s) => skips.push(s))[Symbol.asyncIterator]();
+  const records = readCsv(opened.text, (s) => skips.push(s), { firstLine: as?.firstLine ?? 1 })[Symbol.asyncIterator]();
   let header: { line: number; fields: string[] } | undefined;
   for (;;) {
     const r = await records.next();
@@ -93,7 +94,7 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps): Promise
   }
   if (!header) return quarantine(skips.length ? `no readable header: ${skipReason(skips[0]!)}` : 'empty file');
 
-  const versionMs = defaultVersionMs(obj.key, obj.lastModifiedMs, deps.config.brand.timeZone);
+  const versionMs = as?.versionMs ?? defaultVersionMs(obj.key, obj.lastModifiedMs, deps.config.brand.timeZone);
   const handler: RowHandler =
     kind === 'orders'
       ? ordersRowHandler(header.fields, deps.config, versionMs, deps.customers, deps.model)
