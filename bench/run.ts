@@ -25,6 +25,10 @@ const BENCHMARKS: Record<string, { about: string; load: () => Promise<Benchmark>
     about: 'items one ordinary night reads (about 1% due) vs a full scan, on a 100k-customer base in local dynalite',
     load: async () => (await import('./nightly-cost.ts')).run,
   },
+  'load-ingest': {
+    about: 'a 1M-row file split across invocations on the local stack, each invocation in its own process: parts, seconds, peak RSS',
+    load: async () => (await import('./load-ingest.ts')).run,
+  },
   'cdnow-local': {
     about: 'CDNOW master as daily files through the local stack and its S3 trigger (skipped without ../shared/data/cdnow)',
     load: async () => (await import('./cdnow-local.ts')).run,

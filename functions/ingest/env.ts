@@ -12,7 +12,7 @@ export const ingestEnvSchema = z.object({
   S3_ENDPOINT: z.string().url().optional(),
   DYNAMODB_ENDPOINT: z.string().url().optional(),
   /** Rows per part: a larger upload is split into parts, each ingested by its own invocation (0: never split). */
-  INGEST_SPLIT_ROWS: z.coerce.number<string>().int().min(0).default(200_000),
+  INGEST_SPLIT_ROWS: z.coerce.number<string>().int().min(0).default(100_000),
   /** silent for the local CLI, whose own output says what happened. */
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   AWS_REGION: z.string().min(1).default('us-east-1'),
