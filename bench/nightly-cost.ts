@@ -20,10 +20,10 @@ import { mapPool } from '../lib/pool.ts';
 import { addDays } from '../lib/time.ts';
 import { BENCH_DIR, log } from './support.ts';
 
-const CLOSED = '2026-06-29';
-const NIGHT = '2026-06-30';
+export const CLOSED = '2026-06-29';
+export const NIGHT = '2026-06-30';
 
-function customerOrders(id: string, rnd: () => number): OrderRecord[] {
+export function customerOrders(id: string, rnd: () => number): OrderRecord[] {
   // Mostly one or two purchases, a few regulars; first purchase up to three years back.
   const n = rnd() < 0.6 ? 1 : rnd() < 0.8 ? 2 + Math.floor(rnd() * 2) : 4 + Math.floor(rnd() * 8);
   let day = -Math.floor(rnd() * 1095) - 1;

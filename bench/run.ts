@@ -29,6 +29,10 @@ const BENCHMARKS: Record<string, { about: string; load: () => Promise<Benchmark>
     about: 'a 1M-row file split across invocations on the local stack, each invocation in its own process: parts, seconds, peak RSS',
     load: async () => (await import('./load-ingest.ts')).run,
   },
+  'load-nightly': {
+    about: 'the nightly over 1M customers (in-memory port) and 100k (dynalite, each segment the real handler in its own process): segments, seconds, items',
+    load: async () => (await import('./load-nightly.ts')).run,
+  },
   'cdnow-local': {
     about: 'CDNOW master as daily files through the local stack and its S3 trigger (skipped without ../shared/data/cdnow)',
     load: async () => (await import('./cdnow-local.ts')).run,
