@@ -1,9 +1,12 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { makeTouchAdapters } from '../../lib/adapters/touch-factory.ts';
 import { handleTouchBatch } from '../../lib/touches/deliver.ts';
+import { containerRate, SendPacer } from '../../lib/touches/send-pacer.ts';
 import { sendEnvSchema } from './env.ts';
 
 let wired: ReturnType<typeof makeTouchAdapters> | undefined;
+/** Per container, not per invocation: the next batch keeps the spacing the last one ended with. */
+const pacer = new SendPacer();
 
 /**
  * SQS consumer: each message is a touch key. A touch not yet due (or deferred by quiet hours or the cap) is
@@ -15,15 +18,8 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
   wired ??= makeTouchAdapters(env);
   const a = wired;
   const { config } = await a.config.load();
-  // Token bucket per channel at the configured rate, per container (Lambda concurrency caps the total).
-  const next: Record<string, number> = { sms: 0, email: 0 };
-  const throttle = async (ch: 'sms' | 'email') => {
-    const gap = (1000 * env.SEND_CONCURRENCY) / config.contactPolicy.sendRatePerSecond[ch];
-    const now = Date.now();
-    const at = Math.max(now, next[ch] ?? 0);
-    next[ch] = at + gap;
-    if (at > now) await new Promise((r) => setTimeout(r, at - now));
-  };
+  // Each container's share of the configured rate per channel (Lambda concurrency caps the containers).
+  const throttle = (ch: 'sms' | 'email') => pacer.wait(ch, containerRate(config.contactPolicy.sendRatePerSecond[ch], env.SEND_CONCURRENCY));
   const r = await handleTouchBatch(
     event.Records.map((m) => ({ messageId: m.messageId, body: m.body, receiveCount: Number(m.attributes.ApproximateReceiveCount ?? 1) })),
     { touches: a.touches, loadProfile: (id) => a.customers.loadProfile(id), providers: a.providers, config, now: () => new Date(), throttle },
