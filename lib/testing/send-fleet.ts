@@ -24,6 +24,8 @@ export interface FleetOptions {
   untilMs?: number;
   visibilityTimeoutMs?: number;
   maxReceiveCount?: number;
+  /** Called every 10,000 messages received, with the simulated time. */
+  onProgress?: (received: number, simulatedMs: number) => void;
 }
 
 export interface FleetResult {
@@ -106,6 +108,7 @@ export async function runSendFleet(
     );
     c.busy += c.t - started;
     result.batches++;
+    if (Math.floor((result.received + batch.length) / 10_000) > Math.floor(result.received / 10_000)) opts.onProgress?.(result.received + batch.length, c.t);
     result.received += batch.length;
     result.endMs = Math.max(result.endMs, c.t);
     for (const o of res.outcomes)
