@@ -12,7 +12,7 @@
  * nightly-cost). Seeding 1,000,000 customers into dynalite takes about 25 minutes on this machine (nightly-cost
  * measured 150 s for 100,000), so the two scales are measured separately, with the same lib code:
  *  - memory: CUSTOMERS (default 1,000,000) over an in-memory port with DynamoDB's semantics
- *    (bench/nightly-memory-store.ts), segments in this process: CPU time and items, no storage latency;
+ *    (lib/testing/nightly-memory-store.ts), segments in this process: CPU time and items, no storage latency;
  *  - dynalite: DYNALITE_CUSTOMERS (default 100,000) in the local stack's dynalite, each segment invocation the REAL
  *    handler (functions/nightly-segment/handler.ts) in its own process (bench/load-nightly-child.ts): seconds,
  *    peak RSS, items and capacity units metered by its own DynamoDB adapters.
@@ -24,18 +24,15 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTableAdapters } from '../lib/adapters/table-factory.ts';
 import { defaultConfig } from '../lib/config/schema.ts';
-import { deriveFromOrders, healthContribution } from '../lib/derive/derive.ts';
 import { startLocalStack } from '../lib/local/local-stack.ts';
-import { applyContribution, emptyTotals } from '../lib/nightly/health.ts';
 import { finishNight, processSegment, type NightlyDeps, type SegmentResult } from '../lib/nightly/run-nightly.ts';
-import type { NightlyCustomers, NightlyLedger } from '../lib/nightly/ports.ts';
-import { shardOf, SHARDS } from '../lib/nightly/shard.ts';
+import type { NightlyCustomers } from '../lib/nightly/ports.ts';
+import { SHARDS } from '../lib/nightly/shard.ts';
 import { mapPool } from '../lib/pool.ts';
-import { mulberry32 } from '../lib/sample/generate-sample.ts';
 import { MemoryNightlyLedger } from '../lib/testing/memory-ports.ts';
+import { LeanNightlyStore } from '../lib/testing/nightly-memory-store.ts';
+import { baseCustomerId, CLOSED, NIGHT, seedNightlyBase } from '../lib/testing/nightly-load.ts';
 import { addDays } from '../lib/time.ts';
-import { LeanNightlyStore } from './nightly-memory-store.ts';
-import { CLOSED, NIGHT, customerOrders } from './nightly-cost.ts';
 import { BENCH_DIR, ROOT, log, mb, round } from './support.ts';
 
 const BACKFILL_NIGHT = addDays(NIGHT, 1);
@@ -59,34 +56,6 @@ function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length ? (s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2) : 0;
-}
-
-/** Writes the base as it stands after the night of CLOSED: state, derived state, health mark, due date. */
-async function seed(
-  n: number,
-  save: (id: string, s: ReturnType<typeof deriveFromOrders>, health: { contrib: ReturnType<typeof healthContribution>; night: string; prev: null }) => Promise<void>,
-  ledger: NightlyLedger,
-  concurrency: number,
-): Promise<{ due: number; seconds: number }> {
-  const rnd = mulberry32(20260630);
-  const totals = Array.from({ length: SHARDS }, () => emptyTotals());
-  let due = 0;
-  let written = 0;
-  const t0 = performance.now();
-  const ids = (function* () {
-    for (let i = 1; i <= n; i++) yield String(i).padStart(8, '0');
-  })();
-  await mapPool(ids, concurrency, async (id) => {
-    const r = deriveFromOrders(id, customerOrders(id, rnd), defaultConfig, CLOSED);
-    const contrib = healthContribution(r.state, CLOSED);
-    applyContribution(totals[shardOf(id)]!, contrib, 1);
-    if (r.derived.nextDue && r.derived.nextDue <= NIGHT) due++;
-    await save(id, r, { contrib, night: CLOSED, prev: null });
-    if (++written % 100_000 === 0) log(`  ${written} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
-  });
-  for (let s = 0; s < SHARDS; s++) await ledger.putShardTotals(s, CLOSED, totals[s]!, 0);
-  await ledger.setCursor(CLOSED);
-  return { due, seconds: (performance.now() - t0) / 1000 };
 }
 
 /** One night, shard after shard, each looped segment by segment as the state machine does. */
@@ -114,7 +83,7 @@ async function runNight(night: string, prevNight: string, segment: (shard: numbe
     maxCustomersPerSegment: Math.max(...segments.map((s) => s.processed)),
     segmentSecondsMax: round(Math.max(...seconds), 2),
     segmentSecondsMedian: round(median(seconds), 2),
-    ...(rss.length ? { segmentPeakRssMbMax: Math.max(...rss), segmentPeakRssMbMedian: median(rss) } : {}),
+    ...(rss.length ? { segmentPeakRssMbMax: Math.max(...rss), segmentPeakRssMbMedian: round(median(rss), 1) } : {}),
     itemsRead: sumOf('itemsRead'),
     itemsWritten: sumOf('itemsWritten'),
     // Metered by dynalite (the in-memory port has no capacity units).
@@ -131,7 +100,9 @@ async function memoryScale(customers: number, budget: number) {
   const ledger = new MemoryNightlyLedger();
   const deps: NightlyDeps = { customers: store as NightlyCustomers, ledger, config: defaultConfig };
   log(`memory: writing ${customers} customers as of ${CLOSED} ...`);
-  const seeded = await seed(customers, async (id, r, health) => void (await store.saveState(r.state, 0, { derived: r.derived, health, dueDate: r.derived.nextDue })), ledger, 1);
+  const t0 = performance.now();
+  const progress = (w: number) => log(`  ${w} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  const seeded = { ...(await seedNightlyBase(customers, defaultConfig, (state, extras) => store.saveState(state, 0, extras), ledger, { concurrency: 1, onProgress: progress })), seconds: (performance.now() - t0) / 1000 };
   log(`  ${round(seeded.seconds, 0)} s; ${seeded.due} due on ${NIGHT}; average state item ${Math.round(store.averageItemBytes())} B; heap ${mb(process.memoryUsage().heapUsed)} MB`);
   const segment = (night: string, prev: string) => async (shard: number): Promise<Segment> => {
     const r0 = store.itemsRead;
@@ -145,7 +116,7 @@ async function memoryScale(customers: number, budget: number) {
   log(`  ${JSON.stringify(ordinary)}`);
   log(`memory: every customer due on ${BACKFILL_NIGHT} (after a backfill) ...`);
   for (let i = 1; i <= customers; i++) {
-    const id = String(i).padStart(8, '0');
+    const id = baseCustomerId(i);
     const rec = await store.loadState(id);
     await store.saveState(rec.state!, rec.rev, { ...(rec.derived ? { derived: rec.derived } : {}), ...(rec.health ? { health: rec.health } : {}), dueDate: BACKFILL_NIGHT });
   }
@@ -185,19 +156,19 @@ async function dynaliteScale(customers: number, budget: number) {
   const env = { ...stack.env, SEGMENT_MAX_CUSTOMERS: String(budget), LOG_LEVEL: 'silent', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
   try {
     log(`dynalite: writing ${customers} customers as of ${CLOSED} ...`);
-    const seeded = await seed(
-      customers,
-      async (id, r, health) => void (await a.customers.saveState(r.state, 0, { derived: r.derived, health, dueDate: r.derived.nextDue })),
-      a.nightly,
-      32,
-    );
+    const t0 = performance.now();
+    const progress = (w: number) => log(`  ${w} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    const seeded = {
+      ...(await seedNightlyBase(customers, defaultConfig, (state, extras) => a.customers.saveState(state, 0, extras), a.nightly, { concurrency: 32, onProgress: progress })),
+      seconds: (performance.now() - t0) / 1000,
+    };
     log(`  ${round(seeded.seconds, 0)} s; ${seeded.due} due on ${NIGHT}`);
     const deps: NightlyDeps = { customers: a.customers, ledger: a.nightly, config: defaultConfig };
     log(`dynalite: the night of ${NIGHT}, each segment the real handler in its own process ...`);
     const ordinary = await runNight(NIGHT, CLOSED, (shard) => invokeSegment({ night: NIGHT, prevNight: CLOSED, shard }, env), () => finishNight(NIGHT, deps));
     log(`  ${JSON.stringify(ordinary)}`);
     log(`dynalite: every customer due on ${BACKFILL_NIGHT} (after a backfill) ...`);
-    const ids = Array.from({ length: customers }, (_, i) => String(i + 1).padStart(8, '0'));
+    const ids = Array.from({ length: customers }, (_, i) => baseCustomerId(i + 1));
     await mapPool(ids, 32, async (id) => {
       const rec = await a.customers.loadState(id);
       await a.customers.saveState(rec.state!, rec.rev, { ...(rec.derived ? { derived: rec.derived } : {}), ...(rec.health ? { health: rec.health } : {}), dueDate: BACKFILL_NIGHT });

@@ -5,11 +5,11 @@
  * kept as JSON strings, as DynamoDB keeps them, so a million fit in a few hundred MB; lib/testing/memory-ports.ts
  * keeps live objects and scans every customer per query, which is right for tests and too slow here.
  */
-import type { CustomerExtras, CustomerRecord } from '../lib/ingest/ports.ts';
-import type { NightlyCustomers } from '../lib/nightly/ports.ts';
-import { shardOf, SHARDS } from '../lib/nightly/shard.ts';
-import type { OrderRecord } from '../lib/orders/order.ts';
-import type { CustomerState } from '../lib/state/customer-state.ts';
+import type { CustomerExtras, CustomerRecord } from '../ingest/ports.ts';
+import type { NightlyCustomers } from '../nightly/ports.ts';
+import { shardOf, SHARDS } from '../nightly/shard.ts';
+import type { OrderRecord } from '../orders/order.ts';
+import type { CustomerState } from '../state/customer-state.ts';
 
 interface Stored {
   rev: number;
