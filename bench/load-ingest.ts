@@ -32,6 +32,7 @@ interface Invocation {
   seconds: number;
   wallSeconds: number;
   maxRssMb: number;
+  peakHeapUsedMb: number;
   idleRssMb: number;
 }
 
@@ -139,11 +140,12 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       parts: summary.parts ?? 1,
       rowsPerPart: plan?.parts.map((p) => p.rows) ?? [summary.rows],
       concurrency,
-      split: { seconds: splitInv.seconds, peakRssMb: splitInv.maxRssMb, idleRssMb: splitInv.idleRssMb },
+      split: { seconds: splitInv.seconds, peakRssMb: splitInv.maxRssMb, peakHeapUsedMb: splitInv.peakHeapUsedMb, idleRssMb: splitInv.idleRssMb },
       partSecondsMax: round(Math.max(...partSeconds), 1),
       partSecondsMedian: round(median(partSeconds), 1),
       partPeakRssMbMax: Math.max(...partRss),
       partPeakRssMbMedian: median(partRss),
+      partPeakHeapUsedMbMax: Math.max(...(parts.length ? parts : [splitInv]).map((p) => p.peakHeapUsedMb)),
       partRowsPerSecondMedian: Math.round(partRows / median(partSeconds)),
       customerRefreshes: stateItems,
       totalSeconds: round(totalSeconds, 1),

@@ -17,7 +17,7 @@
  *    handler (functions/nightly-segment/handler.ts) in its own process (bench/load-nightly-child.ts): seconds,
  *    peak RSS, items and capacity units metered by its own DynamoDB adapters.
  *
- *   npm run bench -- load-nightly [CUSTOMERS=1000000] [DYNALITE_CUSTOMERS=100000] [SEGMENT_MAX=20000]
+ *   npm run bench -- load-nightly [CUSTOMERS=1000000] [DYNALITE_CUSTOMERS=100000] [SEGMENT_MAX=20000] [SEGMENT_HEAP_MB]
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -46,6 +46,7 @@ interface Segment {
   done: boolean;
   seconds: number;
   maxRssMb?: number;
+  peakHeapUsedMb?: number;
   itemsRead?: number;
   itemsWritten?: number;
   readUnits?: number;
@@ -83,7 +84,13 @@ async function runNight(night: string, prevNight: string, segment: (shard: numbe
     maxCustomersPerSegment: Math.max(...segments.map((s) => s.processed)),
     segmentSecondsMax: round(Math.max(...seconds), 2),
     segmentSecondsMedian: round(median(seconds), 2),
-    ...(rss.length ? { segmentPeakRssMbMax: Math.max(...rss), segmentPeakRssMbMedian: round(median(rss), 1) } : {}),
+    ...(rss.length
+      ? {
+          segmentPeakRssMbMax: Math.max(...rss),
+          segmentPeakRssMbMedian: round(median(rss), 1),
+          segmentPeakHeapUsedMbMax: Math.max(...segments.map((s) => s.peakHeapUsedMb ?? 0)),
+        }
+      : {}),
     itemsRead: sumOf('itemsRead'),
     itemsWritten: sumOf('itemsWritten'),
     // Metered by dynalite (the in-memory port has no capacity units).
@@ -125,9 +132,10 @@ async function memoryScale(customers: number, budget: number) {
   return { customers, due: seeded.due, seedSeconds: round(seeded.seconds, 0), averageStateItemBytes: Math.round(store.averageItemBytes()), ordinary, backfill };
 }
 
-function invokeSegment(input: { night: string; prevNight: string; shard: number }, env: Record<string, string>): Promise<Segment> {
+function invokeSegment(input: { night: string; prevNight: string; shard: number }, env: Record<string, string>, heapMb?: number): Promise<Segment> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/load-nightly-child.ts'), JSON.stringify(input)], {
+    const heap = heapMb ? [`--max-old-space-size=${heapMb}`] : [];
+    const p = spawn(process.execPath, [...heap, '--import', 'tsx', join(ROOT, 'bench/load-nightly-child.ts'), JSON.stringify(input)], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -147,7 +155,7 @@ function invokeSegment(input: { night: string; prevNight: string; shard: number 
   });
 }
 
-async function dynaliteScale(customers: number, budget: number) {
+async function dynaliteScale(customers: number, budget: number, heapMb?: number) {
   const home = join(BENCH_DIR, 'load-nightly-home');
   rmSync(home, { recursive: true, force: true });
   mkdirSync(home, { recursive: true });
@@ -165,7 +173,7 @@ async function dynaliteScale(customers: number, budget: number) {
     log(`  ${round(seeded.seconds, 0)} s; ${seeded.due} due on ${NIGHT}`);
     const deps: NightlyDeps = { customers: a.customers, ledger: a.nightly, config: defaultConfig };
     log(`dynalite: the night of ${NIGHT}, each segment the real handler in its own process ...`);
-    const ordinary = await runNight(NIGHT, CLOSED, (shard) => invokeSegment({ night: NIGHT, prevNight: CLOSED, shard }, env), () => finishNight(NIGHT, deps));
+    const ordinary = await runNight(NIGHT, CLOSED, (shard) => invokeSegment({ night: NIGHT, prevNight: CLOSED, shard }, env, heapMb), () => finishNight(NIGHT, deps));
     log(`  ${JSON.stringify(ordinary)}`);
     log(`dynalite: every customer due on ${BACKFILL_NIGHT} (after a backfill) ...`);
     const ids = Array.from({ length: customers }, (_, i) => baseCustomerId(i + 1));
@@ -173,7 +181,7 @@ async function dynaliteScale(customers: number, budget: number) {
       const rec = await a.customers.loadState(id);
       await a.customers.saveState(rec.state!, rec.rev, { ...(rec.derived ? { derived: rec.derived } : {}), ...(rec.health ? { health: rec.health } : {}), dueDate: BACKFILL_NIGHT });
     });
-    const backfill = await runNight(BACKFILL_NIGHT, NIGHT, (shard) => invokeSegment({ night: BACKFILL_NIGHT, prevNight: NIGHT, shard }, env), () => finishNight(BACKFILL_NIGHT, deps));
+    const backfill = await runNight(BACKFILL_NIGHT, NIGHT, (shard) => invokeSegment({ night: BACKFILL_NIGHT, prevNight: NIGHT, shard }, env, heapMb), () => finishNight(BACKFILL_NIGHT, deps));
     log(`  ${JSON.stringify(backfill)}`);
     return { customers, due: seeded.due, seedSeconds: round(seeded.seconds, 0), ordinary, backfill };
   } finally {
@@ -186,8 +194,10 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const customers = Number(args[0] ?? 1_000_000);
   const dynaliteCustomers = Number(args[1] ?? 100_000);
   const budget = Number(args[2] ?? 20_000);
+  // Optional V8 old-space cap for the segment processes (as a Lambda's memory bounds them).
+  const heapMb = args[3] ? Number(args[3]) : undefined;
   const memory = await memoryScale(customers, budget);
-  const dynalite = dynaliteCustomers > 0 ? await dynaliteScale(dynaliteCustomers, budget) : undefined;
+  const dynalite = dynaliteCustomers > 0 ? await dynaliteScale(dynaliteCustomers, budget, heapMb) : undefined;
   // Lambda fit of one segment: the dynalite invocations are measured in their own processes; a segment of the
   // 1M memory run is CPU only (add storage time from the dynalite per-customer rate).
   const perCustomer = dynalite ? dynalite.backfill.segmentSecondsMax / Math.max(1, dynalite.backfill.maxCustomersPerSegment) : undefined;
@@ -195,6 +205,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const maxRss = dynalite ? Math.max(dynalite.ordinary.segmentPeakRssMbMax ?? 0, dynalite.backfill.segmentPeakRssMbMax ?? 0) : undefined;
   return {
     segmentBudget: budget,
+    ...(heapMb ? { segmentHeapCapMb: heapMb } : {}),
     segmentTimeoutSeconds: SEGMENT_TIMEOUT_S,
     segmentMemoryMb: SEGMENT_MEMORY_MB,
     memory,
