@@ -9,7 +9,7 @@
 import type { S3Event } from 'aws-lambda';
 import { createIngestHandler } from '../functions/ingest/handler.ts';
 import { ingestEnvSchema } from '../functions/ingest/env.ts';
-import { mb } from './support.ts';
+import { mb, ownPeakRssMb } from './support.ts';
 
 const event = JSON.parse(process.argv[2] ?? '{}') as S3Event;
 const idleRssMb = mb(process.memoryUsage().rss);
@@ -25,8 +25,7 @@ process.stdout.write(
   `${JSON.stringify({
     summary,
     seconds: Math.round(seconds * 100) / 100,
-    // Linux reports maxRSS in KiB.
-    maxRssMb: mb(process.resourceUsage().maxRSS * 1024),
+    maxRssMb: ownPeakRssMb(),
     peakHeapUsedMb: mb(heapPeak),
     idleRssMb,
   })}\n`,
