@@ -14,39 +14,10 @@ import { startLocalStack } from '../lib/local/local-stack.ts';
 import { applyContribution, emptyTotals } from '../lib/nightly/health.ts';
 import { runNightly } from '../lib/nightly/run-nightly.ts';
 import { shardOf, SHARDS } from '../lib/nightly/shard.ts';
-import type { OrderRecord } from '../lib/orders/order.ts';
 import { mulberry32 } from '../lib/sample/generate-sample.ts';
 import { mapPool } from '../lib/pool.ts';
-import { addDays } from '../lib/time.ts';
+import { CLOSED, NIGHT, customerOrders } from '../lib/testing/nightly-load.ts';
 import { BENCH_DIR, log } from './support.ts';
-
-const CLOSED = '2026-06-29';
-const NIGHT = '2026-06-30';
-
-function customerOrders(id: string, rnd: () => number): OrderRecord[] {
-  // Mostly one or two purchases, a few regulars; first purchase up to three years back.
-  const n = rnd() < 0.6 ? 1 : rnd() < 0.8 ? 2 + Math.floor(rnd() * 2) : 4 + Math.floor(rnd() * 8);
-  let day = -Math.floor(rnd() * 1095) - 1;
-  const out: OrderRecord[] = [];
-  for (let i = 0; i < n && day < 0; i++) {
-    const date = addDays(CLOSED, day + 1);
-    out.push({
-      key: `${id}-${i}`,
-      orderId: `${id}-${i}`,
-      customerId: id,
-      kind: 'order',
-      status: 'paid',
-      orderedAt: Date.parse(`${date}T04:00:00Z`),
-      localDate: date,
-      amountMinor: 5_000 + Math.floor(rnd() * 150_000),
-      currency: 'CNY',
-      storeId: `S${String(1 + Math.floor(rnd() * 9)).padStart(3, '0')}`,
-      version: '000000000000000|bench',
-    });
-    day += 7 + Math.floor(-Math.log(1 - rnd()) * 60);
-  }
-  return out;
-}
 
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const customers = Number(args[0] ?? 100_000);

@@ -29,6 +29,18 @@ const BENCHMARKS: Record<string, { about: string; load: () => Promise<Benchmark>
     about: 'arithmetic: monthly AWS cost per million orders and per million customers from the measured figures and list prices',
     load: async () => (await import('./cost-model.ts')).run,
   },
+  'load-ingest': {
+    about: 'a 1M-row file split across invocations on the local stack, each invocation in its own process: parts, seconds, peak RSS',
+    load: async () => (await import('./load-ingest.ts')).run,
+  },
+  'load-nightly': {
+    about: 'the nightly over 1M customers (in-memory port) and 100k (dynalite, each segment the real handler in its own process): segments, seconds, items',
+    load: async () => (await import('./load-nightly.ts')).run,
+  },
+  'load-touches': {
+    about: '100k touches in one night through the send path at the configured rates (local stack, simulated clock): rate, exactly once, night length',
+    load: async () => (await import('./load-touches.ts')).run,
+  },
   'cdnow-local': {
     about: 'CDNOW master as daily files through the local stack and its S3 trigger (skipped without ../shared/data/cdnow)',
     load: async () => (await import('./cdnow-local.ts')).run,

@@ -3,7 +3,7 @@
  * customer stores that aggregate in memory or discard, and counting of HTTP requests reaching local servers.
  * Nothing here talks beyond 127.0.0.1.
  */
-import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage, Server } from 'node:http';
@@ -221,4 +221,19 @@ export function countServerRequests(servers: Record<string, string>): RequestCou
   }
   subscribe('http.server.request.start', onRequest);
   return counter;
+}
+
+/**
+ * Peak RSS of this process image, MB. Not `process.resourceUsage().maxRSS`: on Linux a spawned child's maxRSS
+ * starts at its PARENT's high-water mark (it is kept across exec), so a child of a large parent reads large.
+ * /proc/self/status VmHWM is the high-water mark of this process's own memory.
+ */
+export function ownPeakRssMb(): number {
+  try {
+    const m = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return mb(Number(m[1]) * 1024);
+  } catch {
+    // not Linux
+  }
+  return mb(process.resourceUsage().maxRSS * 1024);
 }

@@ -16,12 +16,17 @@ import { hardenBucketNotificationsHandler } from './constructs/notifications-han
 import { OPERATIONS_DEFAULTS, Operations, type OperationsSettings } from './constructs/operations.ts';
 import { CONFIG_KEYS, DEFAULT_SES_IDENTITY, Touches } from './constructs/touches.ts';
 import { contextNumber, contextString } from './context.ts';
+import { PARTS_PREFIX, SPLITS_PREFIX } from '../lib/ingest/part-meta.ts';
 
 /** Key prefixes of the data bucket (the contract with the CLI and the people reading the outputs). */
 export const PREFIXES = {
   incomingOrders: 'incoming/orders/',
   incomingMembers: 'incoming/members/',
   incoming: 'incoming/',
+  /** Parts of a large upload split across invocations (lib/ingest/part-meta.ts); each part triggers ingest. */
+  incomingParts: PARTS_PREFIX,
+  /** Split plans and the parts' reject reports before they are merged. */
+  splits: SPLITS_PREFIX,
   rejected: 'rejected/',
   quarantine: 'quarantine/',
   reports: REPORTS_PREFIX,
@@ -193,18 +198,19 @@ export class MomentsStack extends Stack {
     });
     bindTable(this.ingest, this.table, 'TABLE_NAME', 'readWrite');
     bindBucket(this.ingest, this.bucket, 'BUCKET_NAME', {
-      read: [`${PREFIXES.incoming}*`],
-      write: [`${PREFIXES.rejected}*`, `${PREFIXES.quarantine}*`],
+      read: [`${PREFIXES.incoming}*`, `${PREFIXES.splits}*`],
+      // A large upload is split: the parts under incoming/parts/, the plan and the parts' reports under splits/.
+      write: [`${PREFIXES.rejected}*`, `${PREFIXES.quarantine}*`, `${PREFIXES.incomingParts}*`, `${PREFIXES.splits}*`],
       // Quarantine moves the file: copy to quarantine/, then delete from incoming/. A clean re-upload
-      // deletes the stale reject report of the earlier upload of the same name.
-      delete: [`${PREFIXES.incoming}*`, `${PREFIXES.rejected}*`],
+      // deletes the stale reject report of the earlier upload of the same name (of a part: under splits/).
+      delete: [`${PREFIXES.incoming}*`, `${PREFIXES.rejected}*`, `${PREFIXES.splits}*`],
     });
     // The prefix-scoped object ARNs above are the least privilege S3 can express; cdk-nag flags
     // every `/*` wildcard, so each one is acknowledged individually (a new prefix fails the synth).
     const bucketLogicalId = this.getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
     const ingestPolicy = this.ingest.role?.node.tryFindChild('DefaultPolicy');
     if (ingestPolicy !== undefined) {
-      for (const prefix of [PREFIXES.incoming, PREFIXES.rejected, PREFIXES.quarantine]) {
+      for (const prefix of [PREFIXES.incoming, PREFIXES.rejected, PREFIXES.quarantine, PREFIXES.incomingParts, PREFIXES.splits]) {
         Validations.of(ingestPolicy).acknowledge({
           id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/${prefix}*]`,
           reason: `Object access is scoped to the ${prefix} prefix of the data bucket, as narrow as the key layout allows.`,
@@ -216,7 +222,7 @@ export class MomentsStack extends Stack {
       reason: 'nodejs22.x is the house runtime (matches the bundle target and the tested Node line); moving to nodejs24.x is a deliberate upgrade.',
     });
 
-    for (const prefix of [PREFIXES.incomingOrders, PREFIXES.incomingMembers]) {
+    for (const prefix of [PREFIXES.incomingOrders, PREFIXES.incomingMembers, PREFIXES.incomingParts]) {
       this.bucket.addEventNotification(
         s3.EventType.OBJECT_CREATED,
         new s3n.LambdaDestination(this.ingest),

@@ -13,6 +13,8 @@ export const ingestEnvSchema = z.object({
   S3_ENDPOINT: z.string().url().optional(),
   DYNAMODB_ENDPOINT: z.string().url().optional(),
   ...observabilityEnv,
+  /** Rows per part: a larger upload is split into parts, each ingested by its own invocation (0: never split). */
+  INGEST_SPLIT_ROWS: z.coerce.number<string>().int().min(0).default(100_000),
   AWS_REGION: z.string().min(1).default('us-east-1'),
 });
 

@@ -1,6 +1,6 @@
 import type { Context, S3Event } from 'aws-lambda';
 import { makeAdapters } from '../../lib/adapters/factory.ts';
-import { ingestObject } from '../../lib/ingest/ingest-file.ts';
+import { ingestUpload } from '../../lib/ingest/ingest-upload.ts';
 import type { FileSummary } from '../../lib/ingest/ports.ts';
 import { SERVICES } from '../../lib/observability/metric-names.ts';
 import { ingestMetrics } from '../../lib/observability/metrics.ts';
@@ -28,9 +28,9 @@ export function createIngestHandler(env: IngestEnv, clock: { asOf?: () => string
         o.logger.debug('file', { key, etag, size: record.s3.object.size });
         // A copy is a replay or a reprocessed quarantine (lib/operations): it carries the file's first arrival time.
         const copied = record.eventName === 'ObjectCreated:Copy' ? await adapters.files.head(key) : undefined;
-        const summary = await ingestObject(
+        const summary = await ingestUpload(
           { key, etag, lastModifiedMs: arrivalMs(record.eventTime, copied?.metadata) },
-          { objects: adapters.objects, customers: adapters.customers, ledger: adapters.customers, config, asOf },
+          { objects: adapters.objects, customers: adapters.customers, ledger: adapters.customers, config, asOf, splitRows: env.INGEST_SPLIT_ROWS },
         );
         // A redelivered event for a finished file gets the ledger's summary back: no work done, nothing to count.
         if (Date.parse(summary.processedAt) < started) o.logger.info('file already ingested', { ...summary });

@@ -5,12 +5,15 @@ import { sendMetrics } from '../../lib/observability/metrics.ts';
 import { invocation, observability } from '../../lib/observability/observe.ts';
 import { reportProviderErrors } from '../../lib/observability/provider-errors.ts';
 import { handleTouchBatch } from '../../lib/touches/deliver.ts';
+import { containerRate, SendPacer } from '../../lib/touches/send-pacer.ts';
 import { sendEnvSchema, type SendEnv } from './env.ts';
 
 function wire(env: SendEnv) {
   return { env, a: makeTouchAdapters(env), o: observability(SERVICES.send, env) };
 }
 let wired: ReturnType<typeof wire> | undefined;
+/** Per container, not per invocation: the next batch keeps the spacing the last one ended with. */
+const pacer = new SendPacer();
 
 /**
  * SQS consumer: each message is a touch key. A touch not yet due (or deferred by quiet hours or the cap) is
@@ -24,15 +27,8 @@ export const handler = async (event: SQSEvent, context?: Context): Promise<SQSBa
     o.logger.debug('event', { messages: event.Records.map((m) => ({ messageId: m.messageId, body: m.body, receiveCount: m.attributes.ApproximateReceiveCount })) });
     const { config, version } = await a.config.load();
     o.logger.debug('configuration loaded', { configVersion: version });
-    // Token bucket per channel at the configured rate, per container (Lambda concurrency caps the total).
-    const next: Record<string, number> = { sms: 0, email: 0 };
-    const throttle = async (ch: 'sms' | 'email') => {
-      const gap = (1000 * env.SEND_CONCURRENCY) / config.contactPolicy.sendRatePerSecond[ch];
-      const now = Date.now();
-      const at = Math.max(now, next[ch] ?? 0);
-      next[ch] = at + gap;
-      if (at > now) await new Promise((r) => setTimeout(r, at - now));
-    };
+    // Each container's share of the configured rate per channel (Lambda concurrency caps the containers).
+    const throttle = (ch: 'sms' | 'email') => pacer.wait(ch, containerRate(config.contactPolicy.sendRatePerSecond[ch], env.SEND_CONCURRENCY));
     let providerErrors = 0;
     const providers = reportProviderErrors(a.providers, (call, error) => {
       providerErrors++;

@@ -6,6 +6,7 @@ import { createIngestHandler } from '../../functions/ingest/handler.ts';
 import { ingestEnvSchema } from '../../functions/ingest/env.ts';
 import { activateUpload } from '../config/activate.ts';
 import { decodeS3Key } from '../s3-event.ts';
+import { isPartOf } from '../ingest/part-meta.ts';
 
 export interface LocalRuntime {
   target: 'local';
@@ -28,10 +29,12 @@ export function momentsHome(): string {
  * Starts the embedded stack under MOMENTS_HOME and wires the real handlers to its triggers, exactly as S3
  * notifications wire them on AWS.
  */
-export async function openLocal(opts: { asOf?: string } = {}): Promise<LocalRuntime> {
+export async function openLocal(opts: { asOf?: string; splitRows?: number } = {}): Promise<LocalRuntime> {
   const stack = await startLocalStack({ home: momentsHome() });
   let asOf = opts.asOf ?? process.env['MOMENTS_AS_OF'];
   // The local clock can move (replays of history); on AWS the handler dates state by today.
+  // Rows per part of a large upload (INGEST_SPLIT_ROWS, as on the Lambda); its parts come back through the trigger.
+  const splitRows = opts.splitRows ?? process.env['INGEST_SPLIT_ROWS'];
   // The CLI's own output says what happened: no JSON logs or metrics unless asked for (LOG_LEVEL=debug,
   // POWERTOOLS_METRICS_DISABLED=false).
   const ingest = createIngestHandler(
@@ -39,6 +42,7 @@ export async function openLocal(opts: { asOf?: string } = {}): Promise<LocalRunt
       LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'silent',
       POWERTOOLS_METRICS_DISABLED: process.env['POWERTOOLS_METRICS_DISABLED'] ?? 'true',
       ...stack.env,
+      ...(splitRows !== undefined ? { INGEST_SPLIT_ROWS: String(splitRows) } : {}),
     }),
     { asOf: () => asOf },
   );
@@ -63,7 +67,8 @@ export async function openLocal(opts: { asOf?: string } = {}): Promise<LocalRunt
     bucket: stack.bucket,
     settle: () => stack.idle(),
     errorFor: (key) => {
-      const e = stack.errors.find((x) => x.key === key);
+      // A split file fails when one of its parts does.
+      const e = stack.errors.find((x) => x.key === key || isPartOf(x.key, key));
       return e ? String((e.error as Error)?.message ?? e.error) : undefined;
     },
     where: (key) => `${stack.home}/s3/${stack.bucket}/${key}`,

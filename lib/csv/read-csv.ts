@@ -4,6 +4,8 @@ export interface CsvRecord {
   /** 1-based line on which the record starts. */
   line: number;
   fields: string[];
+  /** The record's text as read, line break included (only when asked for: splitting a file copies it). */
+  raw?: string;
 }
 
 export interface CsvSkip {
@@ -40,7 +42,8 @@ function sniffNewline(text: string): '\r\n' | '\n' | '\r' {
   return text[i + 1] === '\n' ? '\r\n' : '\r';
 }
 
-function countBreaks(s: string): number {
+/** Line breaks in a record's raw text (CRLF is one), counted as the reader numbers lines. */
+export function countBreaks(s: string): number {
   let n = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -59,21 +62,26 @@ function countBreaks(s: string): number {
  * newlines are fields; a record cut by a chunk boundary is carried into the next chunk. Malformed records do
  * not stop the file: they come in the batch as skips with their line and reason.
  */
-export async function* readCsvBatches(text: AsyncIterable<string>): AsyncGenerator<CsvItem[]> {
+export async function* readCsvBatches(
+  text: AsyncIterable<string>,
+  /** raw: give each record its text as read; firstLine: number lines from here (a part of a split file). */
+  opts: { raw?: boolean; firstLine?: number } = {},
+): AsyncGenerator<CsvItem[]> {
   let fast: Papa.Parser | undefined;
   let stepped: Papa.Parser | undefined;
   let steps: { fields: string[]; end: number; error?: string }[] = [];
   let newline: '\r\n' | '\n' | '\r' = '\n';
   let rest = '';
-  let line = 1;
+  let line = opts.firstLine ?? 1;
   let stopped = false;
+  let delimiter = ',';
 
   const reasonOf = (e: Papa.ParseError) =>
     e.code === 'MissingQuotes' ? UNCLOSED_QUOTE : e.code === 'InvalidQuotes' ? BAD_CLOSING_QUOTE : `malformed CSV: ${e.message}`;
   const start = (head: string) => {
     const end = head.search(/\r|\n/);
     newline = sniffNewline(head);
-    const delimiter = sniffDelimiter(end >= 0 ? head.slice(0, end) : head);
+    delimiter = sniffDelimiter(end >= 0 ? head.slice(0, end) : head);
     fast = new Papa.Parser({ delimiter, newline, quoteChar: '"' });
     stepped = new Papa.Parser({
       delimiter,
@@ -92,7 +100,11 @@ export async function* readCsvBatches(text: AsyncIterable<string>): AsyncGenerat
     const plain = !input.includes('"') && (newline === '\r\n' ? !/[^\r]\n|\r(?!\n)/.test(input) : !input.includes(newline === '\n' ? '\r' : '\n'));
     if (plain) {
       const r = fast!.parse(input, 0, !final) as Papa.ParseResult<string[]> & { meta: { cursor: number } };
-      for (const fields of r.data) out.push({ line: line++, fields });
+      if (opts.raw) {
+        // Without quotes a record's text is its fields joined; every record but a last unterminated one ends in a break.
+        const n = r.data.length;
+        r.data.forEach((fields, i) => out.push({ line: line++, fields, raw: fields.join(delimiter) + (final && i === n - 1 && !/[\r\n]$/.test(input) ? '' : newline) }));
+      } else for (const fields of r.data) out.push({ line: line++, fields });
       rest = final ? '' : input.slice(r.meta.cursor);
       return out;
     }
@@ -109,7 +121,7 @@ export async function* readCsvBatches(text: AsyncIterable<string>): AsyncGenerat
         const last = fields[fields.length - 1];
         if (last !== undefined && last.endsWith('\r')) fields[fields.length - 1] = last.slice(0, -1);
       }
-      out.push(st.error ? { line, raw: raw.slice(0, 1000), reason: st.error } : { line, fields });
+      out.push(st.error ? { line, raw, reason: st.error } : opts.raw ? { line, fields, raw } : { line, fields });
       line += Math.max(1, countBreaks(raw));
     }
     rest = final ? '' : input.slice(r.meta.cursor);
@@ -135,7 +147,7 @@ export async function* readCsvBatches(text: AsyncIterable<string>): AsyncGenerat
     const items = take(rest + chunk, false);
     if (rest.length >= MAX_RECORD_CHARS && rest.includes('"')) {
       // The rest of the file is one unfinished quoted field: report it once and read no further.
-      items.push({ line, raw: rest.slice(0, 1000), reason: UNCLOSED_QUOTE });
+      items.push({ line, raw: rest, reason: UNCLOSED_QUOTE });
       rest = '';
       stopped = true;
     }
@@ -154,8 +166,12 @@ export async function* readCsvBatches(text: AsyncIterable<string>): AsyncGenerat
 }
 
 /** Record by record, for callers that do not need batches; skips go to `onSkip` in file order. */
-export async function* readCsv(text: AsyncIterable<string>, onSkip: (s: CsvSkip) => void): AsyncGenerator<CsvRecord> {
-  for await (const batch of readCsvBatches(text))
+export async function* readCsv(
+  text: AsyncIterable<string>,
+  onSkip: (s: CsvSkip) => void,
+  opts: { raw?: boolean; firstLine?: number } = {},
+): AsyncGenerator<CsvRecord> {
+  for await (const batch of readCsvBatches(text, opts))
     for (const item of batch) {
       if (isSkip(item)) onSkip(item);
       else yield item;

@@ -10,6 +10,7 @@ import { ingestProgress } from './progress.ts';
 import { ordersRowHandler } from './orders-rows.ts';
 import { membersRowHandler } from './members-rows.ts';
 import type { RowHandler } from './row-handler.ts';
+import type { IngestAs } from './part-meta.ts';
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
@@ -36,8 +37,8 @@ export interface IngestObject {
  * reports the bad ones, then recomputes each touched customer. Safe to run any number of times, in any order,
  * concurrently with other files: the result depends only on the set of files ever ingested.
  */
-export async function ingestObject(obj: IngestObject, deps: IngestDeps): Promise<FileSummary> {
-  const kind = fileKind(obj.key);
+export async function ingestObject(obj: IngestObject, deps: IngestDeps, as?: IngestAs): Promise<FileSummary> {
+  const kind = as ? as.kind : fileKind(obj.key);
   if (!kind) throw new Error(`not an ingest key: ${obj.key} (expected incoming/orders/ or incoming/members/)`);
   const done = await deps.ledger.get(obj.key, obj.etag);
   if (done) {
@@ -47,7 +48,7 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps): Promise
   }
 
   const now = deps.now ?? (() => new Date());
-  const name = baseName(obj.key);
+  const name = as?.file ?? baseName(obj.key);
   const base: FileSummary = {
     key: obj.key,
     file: name,
@@ -66,7 +67,7 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps): Promise
   const quarantine = async (why: string): Promise<FileSummary> => {
     // What was read from an undecodable file may hold lone UTF-16 surrogates: the reason is stored as UTF-8.
     const reason = why.replace(LONE_SURROGATE, '\uFFFD');
-    const to = quarantineKey(obj.key);
+    const to = as?.quarantineKey ?? quarantineKey(obj.key);
     // Copy, reason, ledger, and only then remove the upload: a crash at any step leaves a retry that can finish.
     await deps.objects.copy(obj.key, to);
     await deps.objects.put(`${to}.reason.txt`, `${name}: ${reason}\nNothing from this file was applied.\n`, 'text/plain; charset=utf-8');
@@ -79,8 +80,8 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps): Promise
   const opened = await openText(deps.objects.read(obj.key));
   if ('error' in opened) return quarantine(opened.error);
 
-  const report = new RejectReport(deps.objects, rejectReportKey(obj.key));
-  const batches = readCsvBatches(opened.text)[Symbol.asyncIterator]();
+  const report = new RejectReport(deps.objects, as?.reportKey ?? rejectReportKey(obj.key));
+  const batches = readCsvBatches(opened.text, { firstLine: as?.firstLine ?? 1 })[Symbol.asyncIterator]();
   // The header is the first record with any text; skips before it only say why none was found.
   let header: { line: number; fields: string[] } | undefined;
   let firstSkip: string | undefined;
@@ -96,7 +97,7 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps): Promise
   }
   if (!header) return quarantine(firstSkip ? `no readable header: ${firstSkip}` : 'empty file');
 
-  const versionMs = defaultVersionMs(obj.key, obj.lastModifiedMs, deps.config.brand.timeZone);
+  const versionMs = as?.versionMs ?? defaultVersionMs(obj.key, obj.lastModifiedMs, deps.config.brand.timeZone);
   const handler: RowHandler<object> =
     kind === 'orders'
       ? ordersRowHandler(header.fields, deps.config, versionMs, deps.customers)

@@ -59,7 +59,9 @@ export interface FileSummary {
   file: string;
   kind: 'orders' | 'members';
   etag: string;
-  status: 'processed' | 'quarantined';
+  /** `split`: only ever returned by the invocation that cut a large file into parts (lib/ingest/split-file.ts); the
+   * file's ledger entry is written, as `processed`, once its last part is done. */
+  status: 'processed' | 'quarantined' | 'split';
   rows: number;
   applied: number;
   /** Valid rows whose version was already stored (duplicates, re-uploads). */
@@ -67,6 +69,7 @@ export interface FileSummary {
   rejected: number;
   /** Members only: single values rejected while the rest of the row was applied. */
   rejectedFields: number;
+  /** Customers touched. For a file split into parts, the sum over its parts (a customer with rows in two parts counts twice). */
   customers: number;
   encoding?: string;
   compressed?: boolean;
@@ -74,6 +77,9 @@ export interface FileSummary {
   quarantine?: string;
   reason?: string;
   ignoredColumns?: string[];
+  /** A large file split across invocations: the number of parts and the plan (parts, row ranges, line offsets). */
+  parts?: number;
+  plan?: string;
   processedAt: string;
 }
 

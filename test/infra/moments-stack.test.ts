@@ -145,7 +145,7 @@ describe('ingest function', () => {
     expect(template.toJSON()['Resources'][logGroupId]?.Properties?.RetentionInDays).toBe(30);
   });
 
-  it('is triggered by ObjectCreated under incoming/orders/ and incoming/members/ only', () => {
+  it('is triggered by ObjectCreated under incoming/orders/, incoming/members/ and incoming/parts/ (parts of a split file) only', () => {
     const notifications = template.findResources('Custom::S3BucketNotifications');
     const configs = Object.values(notifications).flatMap((n) => {
       const props = n['Properties'] as {
@@ -166,8 +166,8 @@ describe('ingest function', () => {
       Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: prefix }] } },
       LambdaFunctionArn: { 'Fn::GetAtt': [ingestId, 'Arn'] },
     });
-    expect(ingestConfigs).toHaveLength(2);
-    expect(ingestConfigs).toEqual(expect.arrayContaining([expected('incoming/orders/'), expected('incoming/members/')]));
+    expect(ingestConfigs).toHaveLength(3);
+    expect(ingestConfigs).toEqual(expect.arrayContaining([expected('incoming/orders/'), expected('incoming/members/'), expected('incoming/parts/')]));
     // No other trigger reaches under incoming/.
     for (const c of configs.filter((c) => !ingestConfigs.includes(c))) {
       expect(JSON.stringify(c)).not.toContain('incoming/');
@@ -218,12 +218,12 @@ describe('ingest permissions (least privilege)', () => {
     }
   });
 
-  it('grants GetObject on incoming/*, DeleteObject on incoming/* and rejected/*, PutObject on rejected/* and quarantine/*', () => {
+  it('grants GetObject on incoming/* and splits/*, DeleteObject on incoming/*, rejected/* and splits/*, PutObject on rejected/*, quarantine/*, incoming/parts/* and splits/*', () => {
     expect(Object.fromEntries(s3Grants)).toEqual({
-      's3:GetObject': [obj('incoming/*')],
-      's3:DeleteObject': [obj('incoming/*'), obj('rejected/*')],
-      's3:PutObject': [obj('quarantine/*'), obj('rejected/*')],
-      's3:AbortMultipartUpload': [obj('quarantine/*'), obj('rejected/*')],
+      's3:GetObject': [obj('incoming/*'), obj('splits/*')],
+      's3:DeleteObject': [obj('incoming/*'), obj('rejected/*'), obj('splits/*')],
+      's3:PutObject': [obj('incoming/parts/*'), obj('quarantine/*'), obj('rejected/*'), obj('splits/*')],
+      's3:AbortMultipartUpload': [obj('incoming/parts/*'), obj('quarantine/*'), obj('rejected/*'), obj('splits/*')],
     });
   });
 
