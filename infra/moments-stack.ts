@@ -149,7 +149,7 @@ export class MomentsStack extends Stack {
       // Versioning guards against overwrites; old versions, raw exports and reports need not live forever.
       lifecycleRules: dataBucketLifecycleRules(this.retention, {
         incoming: PREFIXES.incoming,
-        rejectReports: [PREFIXES.rejected, PREFIXES.quarantine, CONFIG_KEYS.rejected],
+        rejectReports: [PREFIXES.rejected, PREFIXES.quarantine, CONFIG_KEYS.rejected, PREFIXES.splits],
         reports: PREFIXES.reports,
       }),
       removalPolicy: RemovalPolicy.RETAIN,

@@ -29,7 +29,7 @@ export function createIngestHandler(env: IngestEnv, clock: { asOf?: () => string
         // A copy is a replay or a reprocessed quarantine (lib/operations): it carries the file's first arrival time.
         const copied = record.eventName === 'ObjectCreated:Copy' ? await adapters.files.head(key) : undefined;
         const summary = await ingestUpload(
-          { key, etag, lastModifiedMs: arrivalMs(record.eventTime, copied?.metadata) },
+          { key, etag, lastModifiedMs: arrivalMs(record.eventTime, copied?.metadata), ...(typeof record.s3.object.size === 'number' ? { size: record.s3.object.size } : {}) },
           { objects: adapters.objects, customers: adapters.customers, ledger: adapters.customers, config, asOf, splitRows: env.INGEST_SPLIT_ROWS },
         );
         // A redelivered event for a finished file gets the ledger's summary back: no work done, nothing to count.

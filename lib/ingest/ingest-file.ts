@@ -30,6 +30,8 @@ export interface IngestObject {
   key: string;
   etag: string;
   lastModifiedMs: number;
+  /** Bytes, when the event says (S3 events do): a small upload is ingested without first walking it for a split. */
+  size?: number;
 }
 
 /**

@@ -20,6 +20,14 @@ async function readPlan(objects: ObjectStore, key: string): Promise<SplitPlan> {
   return JSON.parse(Buffer.concat(chunks).toString('utf8')) as SplitPlan;
 }
 
+/** No order or member row is shorter than this ("1,1,2026-03-05,1" and a line break is 17). */
+const MIN_ROW_BYTES = 10;
+
+/** Fewer bytes than `splitRows` rows could take: one invocation, no walk (compressed sizes say nothing). */
+function tooSmallToSplit(obj: IngestObject, splitRows: number): boolean {
+  return obj.size !== undefined && !/\.gz$/i.test(obj.key) && obj.size < splitRows * MIN_ROW_BYTES;
+}
+
 /**
  * What the bucket trigger calls for an object under incoming/: an upload is split when it is large (each part
  * then arrives here as its own event), a part is ingested as the piece of the original file it is, anything
@@ -38,7 +46,7 @@ export async function ingestUpload(obj: IngestObject, deps: UploadDeps): Promise
     await finishSplit(plan, deps);
     return summary;
   }
-  if (!deps.splitRows || !fileKind(obj.key)) return ingestObject(obj, deps);
+  if (!deps.splitRows || !fileKind(obj.key) || tooSmallToSplit(obj, deps.splitRows)) return ingestObject(obj, deps);
   const r = await splitObject(obj, deps, deps.splitRows);
   if ('done' in r) return r.done;
   if ('split' in r) return r.split;

@@ -168,8 +168,11 @@ describe('data bucket lifecycle', () => {
         for (const r of asArray(s['Resource']).map(renderArn)) if (r.startsWith(bucketArn)) written.add(r.slice(bucketArn.length).replace(/\*$/, ''));
       }
     }
-    expect([...written].sort()).toEqual(['config/rejected/', 'quarantine/', 'rejected/', 'reports/']);
-    for (const prefix of written) expect(byPrefix(rules, prefix)['ExpirationInDays'], prefix).toBeGreaterThan(0);
+    expect([...written].sort()).toEqual(['config/rejected/', 'incoming/parts/', 'quarantine/', 'rejected/', 'reports/', 'splits/']);
+    // A prefix is covered by its own rule or by the rule of a prefix it lies under (parts under incoming/).
+    const covering = (prefix: string) => rules.filter((r) => prefix.startsWith(r['Prefix'] ?? '\u0000') && r['ExpirationInDays'] !== undefined);
+    for (const prefix of written) expect(covering(prefix).length, prefix).toBeGreaterThan(0);
+    for (const prefix of written) for (const r of covering(prefix)) expect(r['ExpirationInDays'], prefix).toBeGreaterThan(0);
     for (const r of rules) if (r['ExpirationInDays'] !== undefined) expect('config/campaigns.json'.startsWith(r['Prefix'] ?? ''), r['Id']).toBe(false);
   });
 

@@ -32,12 +32,14 @@ describe.skipIf(!hasCdnow)('a year of touches on CDNOW (the 2,357-customer sampl
     const rt = await openLocal({ asOf: '1997-01-01' });
     try {
       await rt.adapters.config.activate(config, 'cdnow-v1');
-      const days = await simulate(rt, { ordersDir: dir, membersFile: members, from: '1997-01-01', to: '1997-12-31', config, configVersion: 'cdnow-v1' });
-      expect(days).toHaveLength(365);
+      // Half a year: every customer's first purchase (Q1 1997), the second-purchase window, statements and expiry
+      // reminders; a whole year doubled the suite's longest test for no moment the first half lacks.
+      const days = await simulate(rt, { ordersDir: dir, membersFile: members, from: '1997-01-01', to: '1997-06-30', config, configVersion: 'cdnow-v1' });
+      expect(days).toHaveLength(181);
       const { local } = await checkTouchGuarantees(rt, config, { minSent: 500, version: 'cdnow-v1' });
       local.close();
-      // The marketer's view of the same year: campaign results and the report.
-      const report = await buildReport('1997-12-31', {
+      // The marketer's view of the same half-year: campaign results and the report.
+      const report = await buildReport('1997-06-30', {
         customers: rt.adapters.customers.scanCustomers(),
         touches: rt.adapters.touches.scan(),
         snapshots: await rt.adapters.nightly.listSnapshots(),
