@@ -37,7 +37,9 @@ export async function refreshCustomer(
     const derived = mapDerived && rec.derived ? { derived: mapDerived(rec.derived) } : {};
     const ok = await store.saveState(state, rec.rev, { ...derived, ...(rec.health ? { health: rec.health } : {}), dueDate });
     if (ok) return { state, attempts: attempt, changed: true };
-    await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+    // Exponential backoff with full jitter: two invocations refreshing the same customers in the same order (parts
+    // of one split file) must fall out of step, even on a slow store.
+    await new Promise((r) => setTimeout(r, Math.random() * Math.min(2_000, 10 * 2 ** attempt)));
   }
   throw new Error(`customer ${customerId}: state kept changing under ${maxAttempts} attempts`);
 }
