@@ -4,9 +4,10 @@
  * Input: a 1,000,000-row orders file from orderRowsForBench (100,000 customers), cached under .bench/.
  * Baseline: fs.createReadStream(file) piped into csv-parse with default options, counting records.
  * Ours: ingestObject over the same file streamed from disk (decode, CSV, header mapping, row validation,
- * versioning), with a customer store that aggregates in memory: order versions grouped per customer, then the
- * ingest's own per-customer finish step (refreshCustomer) runs computeCustomerState and the derivation (stage,
- * tier, due date: deriveFromOrders) over each touched customer's orders, as of the day after the last export day.
+ * versioning), with an in-memory stand-in for the table (order versions per customer and key, conditional on the
+ * version), then the ingest's own per-customer finish step (refreshCustomer) computes each touched customer's state
+ * from its stored orders (computeCustomerState), as of the day after the last export day. The derivation (stage,
+ * tier) is the nightly's, not the ingest's. The stand-in keeps a summary of each saved state (see support.ts).
  * Storage cost is excluded (no DynamoDB); reject reports are discarded.
  *
  * Args: [--rows N] [--customers N]   Output: {"rows","rowsPerSec","baselineRowsPerSec","ratio", ...}
@@ -15,7 +16,8 @@ import { createReadStream, statSync } from 'node:fs';
 import { parse } from 'csv-parse';
 import { defaultConfig } from '../lib/config/schema.ts';
 import { ingestObject } from '../lib/ingest/ingest-file.ts';
-import { AggregatingCustomerStore, DiskObjectStore, NoLedger, benchOrdersFile, log, mb, round, BENCH_AS_OF } from './support.ts';
+import { computeCustomerState } from '../lib/state/customer-state.ts';
+import { AggregatingCustomerStore, DiskObjectStore, NoLedger, benchOrdersFile, log, mb, round, summariseState, BENCH_AS_OF } from './support.ts';
 
 function arg(args: string[], name: string, dflt: number): number {
   const i = args.indexOf(name);
@@ -72,6 +74,19 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   if (summary.rows !== rows) throw new Error(`ingest read ${summary.rows} rows, expected ${rows}`);
   if (store.states.size !== summary.customers)
     throw new Error(`${store.states.size} states computed for ${summary.customers} touched customers`);
+  // Outside the timing: every touched customer's state was saved once, and a sample of them matches a recompute.
+  let checked = 0;
+  let i = 0;
+  for (const [id, orders] of store.orders) {
+    const saved = store.states.get(id);
+    if (saved?.saves !== 1) throw new Error(`customer ${id}: state saved ${saved?.saves ?? 0} times`);
+    if (i++ % 97 !== 0) continue;
+    const expected = summariseState(computeCustomerState(id, [...orders.values()], defaultConfig, BENCH_AS_OF));
+    const { saves: _, ...got } = saved;
+    if (JSON.stringify(got) !== JSON.stringify(expected)) throw new Error(`customer ${id}: saved ${JSON.stringify(got)}, recomputed ${JSON.stringify(expected)}`);
+    checked++;
+  }
+  log(`  checked: every state saved once; ${checked} recomputed and equal`);
   const rowsPerSec = summary.rows / sec;
   const ratio = rowsPerSec / baselineRowsPerSec;
   log(

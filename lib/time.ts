@@ -184,6 +184,20 @@ export function dateOfDayNumber(n: number): string {
   return s;
 }
 
+const monthStrings = new Map<string, string>();
+
+/** YYYY-MM of a YYYY-MM-DD date, one string per month: months key the state's spend and points lots, and a key
+ * string seen before is found in V8's string table at once, where a fresh slice is hashed and looked up each time. */
+export function monthOf(date: string): string {
+  let m = monthStrings.get(date);
+  if (m === undefined) {
+    m = date.slice(0, 7);
+    if (monthStrings.size > 200_000) monthStrings.clear();
+    monthStrings.set(date, m);
+  }
+  return m;
+}
+
 export function addDays(date: string, days: number): string {
   return dateOfDayNumber(dayNumber(date) + days);
 }

@@ -1,6 +1,7 @@
 import type { MomentsConfig } from '../config/schema.ts';
 import type { OrderRecord } from '../orders/order.ts';
 import { formatMinor } from '../money.ts';
+import { monthOf } from '../time.ts';
 import { computePoints, type PointsLot, type PointsExpiry } from './points.ts';
 
 export interface CustomerState {
@@ -50,9 +51,13 @@ function storeRegions(config: MomentsConfig): Map<string, string> {
 
 const byOrderTime = (a: OrderRecord, b: OrderRecord) => a.orderedAt - b.orderedAt || (a.orderId < b.orderId ? -1 : 1);
 
-/** A Map's entries as a plain object in ascending key order (JSON and Object.entries keep that order). */
+/**
+ * A Map's entries as an object in ascending key order (JSON and Object.entries keep that order). The object is a
+ * dictionary (null prototype): each customer's days form a different set of keys, and an ordinary object would get
+ * a hidden class per key sequence, about a million per 100,000 customers (measured: 2x the time, 1.3x the memory).
+ */
 function sortedRecord(m: Map<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
+  const out = Object.create(null) as Record<string, number>;
   let prev = '';
   let sorted = true;
   for (const k of m.keys()) {
@@ -65,23 +70,47 @@ function sortedRecord(m: Map<string, number>): Record<string, number> {
   return out;
 }
 
-/** The value most orders have (ties: the most recent, then the smaller), without building intermediate arrays. */
-function mostFrequent(orders: readonly OrderRecord[], valueOf: (o: OrderRecord) => string | undefined): string | null {
-  const count = new Map<string, number>();
-  const last = new Map<string, number>();
-  for (const o of orders) {
-    const v = valueOf(o);
-    if (!v) continue;
-    count.set(v, (count.get(v) ?? 0) + 1);
-    const at = last.get(v);
-    if (at === undefined || o.orderedAt > at) last.set(v, o.orderedAt);
+/**
+ * Home store and region in one pass: the value most paid orders have (ties: the most recent, then the smaller),
+ * so the answer does not depend on row order. A customer has few distinct values: parallel arrays, no Maps.
+ */
+function homeStoreAndRegion(paid: readonly OrderRecord[], regionOfStore: Map<string, string>): { homeStoreId: string | null; region: string | null } {
+  const stores: Tally = { values: [], counts: [], lasts: [] };
+  const regions: Tally = { values: [], counts: [], lasts: [] };
+  for (const o of paid) {
+    if (o.storeId) tally(stores, o.storeId, o.orderedAt);
+    const region = o.region ?? (o.storeId ? regionOfStore.get(o.storeId) : undefined);
+    if (region) tally(regions, region, o.orderedAt);
   }
+  return { homeStoreId: best(stores), region: best(regions) };
+}
+
+interface Tally {
+  values: string[];
+  counts: number[];
+  lasts: number[];
+}
+
+function tally(t: Tally, v: string, at: number): void {
+  const i = t.values.indexOf(v);
+  if (i < 0) {
+    t.values.push(v);
+    t.counts.push(1);
+    t.lasts.push(at);
+    return;
+  }
+  t.counts[i]!++;
+  if (at > t.lasts[i]!) t.lasts[i] = at;
+}
+
+function best(t: Tally): string | null {
   let best: string | null = null;
   let bn = -1;
   let bl = -1;
-  // Ties go to the most recent, then the smaller id, so the answer does not depend on row order.
-  for (const [v, n] of count) {
-    const l = last.get(v)!;
+  for (let i = 0; i < t.values.length; i++) {
+    const v = t.values[i]!;
+    const n = t.counts[i]!;
+    const l = t.lasts[i]!;
     if (n > bn || (n === bn && (l > bl || (l === bl && best !== null && v < best)))) {
       best = v;
       bn = n;
@@ -89,6 +118,12 @@ function mostFrequent(orders: readonly OrderRecord[], valueOf: (o: OrderRecord) 
     }
   }
   return best;
+}
+
+function expiring(lots: readonly PointsLot[]): { points: number; expiresOn: string }[] {
+  const out: { points: number; expiresOn: string }[] = [];
+  for (const l of lots) if (l.remaining > 0) out.push({ points: l.remaining, expiresOn: l.expiresOn });
+  return out;
 }
 
 /**
@@ -121,25 +156,26 @@ export function computeCustomerState(
   }
   paid.sort(byOrderTime);
 
+  // Net spend by month and by day, brand currency; other currencies apart. No closure: this runs per customer.
   const byMonth = new Map<string, number>();
   const byDay = new Map<string, number>();
-  const other: Record<string, number> = {};
+  let other: Record<string, number> | undefined;
   let total = 0;
   let refundedMinor = 0;
-  const add = (o: OrderRecord, amount: number) => {
+  for (let i = 0, n = paid.length + refunds.length; i < n; i++) {
+    const isRefund = i >= paid.length;
+    const o = isRefund ? refunds[i - paid.length]! : paid[i]!;
+    const amount = isRefund ? -o.amountMinor : o.amountMinor;
     if (o.currency !== brandCurrency) {
+      other ??= {};
       other[o.currency] = (other[o.currency] ?? 0) + amount;
-      return;
+      continue;
     }
+    if (isRefund) refundedMinor += o.amountMinor;
     total += amount;
-    const m = o.localDate.slice(0, 7);
+    const m = monthOf(o.localDate);
     byMonth.set(m, (byMonth.get(m) ?? 0) + amount);
     byDay.set(o.localDate, (byDay.get(o.localDate) ?? 0) + amount);
-  };
-  for (const o of paid) add(o, o.amountMinor);
-  for (const r of refunds) {
-    add(r, -r.amountMinor);
-    if (r.currency === brandCurrency) refundedMinor += r.amountMinor;
   }
 
   const days: string[] = [];
@@ -152,8 +188,8 @@ export function computeCustomerState(
     }
   const first = paid[0];
   const points = computePoints(orders, asOf, config);
-  const homeStoreId = mostFrequent(paid, (o) => o.storeId);
-  const otherKeys = Object.keys(other).sort();
+  const { homeStoreId, region } = homeStoreAndRegion(paid, regionOfStore);
+  const otherKeys = other ? Object.keys(other).sort() : [];
 
   return {
     customerId,
@@ -169,18 +205,18 @@ export function computeCustomerState(
     totalSpend: formatMinor(total, brandCurrency),
     totalSpendMinor: total,
     currency: brandCurrency,
-    ...(otherKeys.length ? { otherCurrencies: Object.fromEntries(otherKeys.map((c) => [c, formatMinor(other[c]!, c)])) } : {}),
+    ...(otherKeys.length ? { otherCurrencies: Object.fromEntries(otherKeys.map((c) => [c, formatMinor(other![c]!, c)])) } : {}),
     spendByMonth: sortedRecord(byMonth),
     refundCount: refunds.length,
     refundedMinor,
     cancelledCount,
     pointsBalance: points.balance,
-    pointsExpiring: points.lots.filter((l) => l.remaining > 0).map((l) => ({ points: l.remaining, expiresOn: l.expiresOn })),
+    pointsExpiring: expiring(points.lots),
     pointsLots: points.lots,
     pointsExpired: points.expired,
     pointsShortfall: points.shortfall,
     homeStoreId,
-    region: mostFrequent(paid, (o) => o.region ?? (o.storeId ? regionOfStore.get(o.storeId) : undefined)),
+    region,
     purchaseDates: days,
     spendByDay: sortedRecord(byDay),
     nextOrderDate,

@@ -1,7 +1,7 @@
 import type { MomentsConfig } from '../config/schema.ts';
 import type { OrderRecord } from '../orders/order.ts';
 import { minorDigits } from '../money.ts';
-import { endOfMonthPlus } from '../time.ts';
+import { endOfMonthPlus, monthOf } from '../time.ts';
 
 export interface PointsLot {
   /** Month the points were earned in (YYYY-MM). */
@@ -29,11 +29,6 @@ export interface PointsState {
   shortfall: number;
 }
 
-type Event =
-  | { date: string; seq: number; type: 'earn'; points: number; month: string }
-  | { date: string; seq: number; type: 'redeem'; points: number }
-  | { date: string; seq: number; type: 'clawback'; points: number; month?: string };
-
 export function pointsFor(amountMinor: number, currency: string, config: MomentsConfig): number {
   if (currency !== config.brand.currency) return 0;
   const major = amountMinor / 10 ** minorDigits(currency);
@@ -43,90 +38,137 @@ export function pointsFor(amountMinor: number, currency: string, config: Moments
 /**
  * Replays the customer's point events in date order: lots per month, expiry at the configured horizon,
  * redemptions and refund claw-backs from the oldest lots first (a refund first from its own order's lot).
+ *
+ * Events on one day go earn, then redeem, then claw-back (a purchase paid partly with points earned that day is
+ * common), each in order time. This runs for every customer an ingest or a night touches, so it makes no event
+ * objects and no closures: the orders are sorted by (day, time, key) once and each day is walked three times.
+ * test/unit/state-reference.test.ts checks it against the plain event-list version on random histories.
  */
 export function computePoints(orders: readonly OrderRecord[], asOf: string, config: MomentsConfig): PointsState {
-  const paid = new Map<string, OrderRecord>();
-  for (const o of orders) if (o.kind === 'order' && o.status === 'paid') paid.set(o.orderId, o);
-
-  const events: Event[] = [];
-  let seq = 0;
-  for (const o of [...orders].sort((a, b) => a.orderedAt - b.orderedAt || (a.key < b.key ? -1 : 1))) {
-    if (o.localDate > asOf) continue;
+  let paid: Map<string, OrderRecord> | undefined;
+  const due: OrderRecord[] = [];
+  for (const o of orders) {
     if (o.kind === 'order' && o.status === 'paid') {
+      // Only a refund's claw-back reads this map: built lazily, as most customers never refund.
+      if (o.localDate <= asOf) due.push(o);
+      (paid ??= new Map()).set(o.orderId, o);
+    } else if (o.kind === 'refund' && o.localDate <= asOf) due.push(o);
+  }
+  if (!isSorted(due)) due.sort(byDayTimeKey);
+
+  const r: Replay = { lots: [], head: 0, expired: [], earnedTotal: 0, redeemedTotal: 0, clawedBackTotal: 0, shortfall: 0 };
+  const horizon = config.points.lotExpiryMonths;
+  for (let start = 0; start < due.length; ) {
+    const date = due[start]!.localDate;
+    let end = start + 1;
+    while (end < due.length && due[end]!.localDate === date) end++;
+    expireBefore(r, date);
+    for (let i = start; i < end; i++) {
+      const o = due[i]!;
+      if (o.kind !== 'order') continue;
       const pts = pointsFor(o.amountMinor, o.currency, config);
-      if (pts > 0) events.push({ date: o.localDate, seq: seq++, type: 'earn', points: pts, month: o.localDate.slice(0, 7) });
-      if (o.pointsRedeemed) events.push({ date: o.localDate, seq: seq++, type: 'redeem', points: o.pointsRedeemed });
-    } else if (o.kind === 'refund') {
+      if (pts > 0) earn(r, monthOf(date), pts, horizon);
+    }
+    for (let i = start; i < end; i++) {
+      const o = due[i]!;
+      if (o.kind !== 'order' || !o.pointsRedeemed) continue;
+      const got = take(r, o.pointsRedeemed, undefined);
+      r.redeemedTotal += got;
+      r.shortfall += o.pointsRedeemed - got;
+    }
+    for (let i = start; i < end; i++) {
+      const o = due[i]!;
+      if (o.kind !== 'refund') continue;
       const pts = pointsFor(o.amountMinor, o.currency, config);
-      const orig = o.originalOrderId ? paid.get(o.originalOrderId) : undefined;
-      if (pts > 0)
-        events.push({ date: o.localDate, seq: seq++, type: 'clawback', points: pts, ...(orig ? { month: orig.localDate.slice(0, 7) } : {}) });
+      if (pts <= 0) continue;
+      const orig = o.originalOrderId && paid ? paid.get(o.originalOrderId) : undefined;
+      const got = take(r, pts, orig ? monthOf(orig.localDate) : undefined);
+      r.clawedBackTotal += got;
+      r.shortfall += pts - got;
+    }
+    start = end;
+  }
+  expireBefore(r, asOf);
+  const lots: PointsLot[] = [];
+  let balance = 0;
+  for (let i = r.head; i < r.lots.length; i++) {
+    const l = r.lots[i]!;
+    if (l.remaining > 0 || l.earned > 0) {
+      lots.push(l);
+      balance += l.remaining;
     }
   }
-  // Earn before spend on the same day: a purchase paid partly with points earned that day is common.
-  const rank = { earn: 0, redeem: 1, clawback: 2 } as const;
-  events.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : rank[a.type] - rank[b.type] || a.seq - b.seq));
-
-  const lots: PointsLot[] = [];
-  const expired: PointsExpiry[] = [];
-  const state = { earnedTotal: 0, redeemedTotal: 0, clawedBackTotal: 0, shortfall: 0 };
-
-  const expireBefore = (date: string) => {
-    for (let i = 0; i < lots.length; ) {
-      const lot = lots[i]!;
-      if (lot.expiresOn < date) {
-        if (lot.remaining > 0) expired.push({ month: lot.month, points: lot.remaining, expiredOn: lot.expiresOn });
-        lots.splice(i, 1);
-      } else i++;
-    }
+  return {
+    balance,
+    lots,
+    expired: r.expired,
+    earnedTotal: r.earnedTotal,
+    redeemedTotal: r.redeemedTotal,
+    clawedBackTotal: r.clawedBackTotal,
+    shortfall: r.shortfall,
   };
-  const take = (points: number, preferMonth?: string): number => {
-    let left = points;
-    if (preferMonth) {
-      const lot = lots.find((l) => l.month === preferMonth);
-      if (lot) {
-        const n = Math.min(lot.remaining, left);
-        lot.remaining -= n;
-        left -= n;
-      }
-    }
-    for (const lot of lots) {
-      if (left === 0) break;
+}
+
+/** The replay's running state: live lots are lots[head..], in month order (so also in expiry order). */
+interface Replay {
+  lots: PointsLot[];
+  head: number;
+  expired: PointsExpiry[];
+  earnedTotal: number;
+  redeemedTotal: number;
+  clawedBackTotal: number;
+  shortfall: number;
+}
+
+function byDayTimeKey(a: OrderRecord, b: OrderRecord): number {
+  return a.localDate < b.localDate ? -1 : a.localDate > b.localDate ? 1 : a.orderedAt - b.orderedAt || (a.key < b.key ? -1 : 1);
+}
+
+function isSorted(xs: readonly OrderRecord[]): boolean {
+  for (let i = 1; i < xs.length; i++) if (byDayTimeKey(xs[i - 1]!, xs[i]!) > 0) return false;
+  return true;
+}
+
+/** Lots whose last day is before `date` expire; lots are in month order, so they go from the front. */
+function expireBefore(r: Replay, date: string): void {
+  while (r.head < r.lots.length) {
+    const lot = r.lots[r.head]!;
+    if (lot.expiresOn >= date) return;
+    if (lot.remaining > 0) r.expired.push({ month: lot.month, points: lot.remaining, expiredOn: lot.expiresOn });
+    r.head++;
+  }
+}
+
+function earn(r: Replay, month: string, points: number, horizon: number): void {
+  // Days come in order, so the month is the last lot's or a later one.
+  let lot = r.lots.length > r.head ? r.lots[r.lots.length - 1] : undefined;
+  if (!lot || lot.month !== month) {
+    lot = { month, earned: 0, remaining: 0, expiresOn: endOfMonthPlus(month, horizon) };
+    r.lots.push(lot);
+  }
+  lot.earned += points;
+  lot.remaining += points;
+  r.earnedTotal += points;
+}
+
+/** Takes up to `points` from the preferred month's lot, then from the oldest lots; returns what it got. */
+function take(r: Replay, points: number, preferMonth: string | undefined): number {
+  let left = points;
+  if (preferMonth !== undefined) {
+    for (let i = r.head; i < r.lots.length; i++) {
+      const lot = r.lots[i]!;
+      if (lot.month !== preferMonth) continue;
       const n = Math.min(lot.remaining, left);
       lot.remaining -= n;
       left -= n;
-    }
-    return points - left;
-  };
-
-  for (const e of events) {
-    expireBefore(e.date);
-    if (e.type === 'earn') {
-      let lot = lots.find((l) => l.month === e.month);
-      if (!lot) {
-        lot = { month: e.month, earned: 0, remaining: 0, expiresOn: endOfMonthPlus(e.month, config.points.lotExpiryMonths) };
-        lots.push(lot);
-        lots.sort((a, b) => (a.month < b.month ? -1 : 1));
-      }
-      lot.earned += e.points;
-      lot.remaining += e.points;
-      state.earnedTotal += e.points;
-    } else if (e.type === 'redeem') {
-      const got = take(e.points);
-      state.redeemedTotal += got;
-      state.shortfall += e.points - got;
-    } else {
-      const got = take(e.points, e.month);
-      state.clawedBackTotal += got;
-      state.shortfall += e.points - got;
+      break;
     }
   }
-  expireBefore(asOf);
-  const live = lots.filter((l) => l.remaining > 0 || l.earned > 0);
-  return {
-    balance: live.reduce((s, l) => s + l.remaining, 0),
-    lots: live,
-    expired,
-    ...state,
-  };
+  for (let i = r.head; i < r.lots.length && left > 0; i++) {
+    const lot = r.lots[i]!;
+    const n = Math.min(lot.remaining, left);
+    lot.remaining -= n;
+    left -= n;
+  }
+  return points - left;
 }
