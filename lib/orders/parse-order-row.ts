@@ -3,6 +3,7 @@ import type { MomentsConfig } from '../config/schema.ts';
 import { ORDER_COLUMNS, type OrderColumn } from '../csv/headers.ts';
 import { isKnownCurrency, parseAmount } from '../money.ts';
 import { localDate, parseTimestamp } from '../time.ts';
+import { ContentHash } from './content-hash.ts';
 import type { OrderRecord, RowError } from './order.ts';
 
 const STATUS_NAMES: Record<string, OrderRecord['status']> = {
@@ -68,13 +69,6 @@ export function storeZoneMap(config: MomentsConfig): Map<string, string> {
 }
 
 const sha = (content: string) => hash('sha1', content, 'base64url').slice(0, 16);
-
-// Stored strings are built with join, not `+` or a template: those make a rope (ConsString) that keeps every piece
-// and the hash's 27-character parent alive, 232 bytes per version against 48 flat (measured), a million of them
-// per file in memory at once (the nightly's orders, the bench's stand-in for the table).
-function versionKey(ms: number, content: string): string {
-  return [String(Math.max(0, ms)).padStart(15, '0'), sha(content)].join('|');
-}
 
 function addError(errors: RowError[] | undefined, line: number, column: string, value: string | undefined, reason: string): RowError[] {
   const e = { line, column, value: value ?? '', reason };
@@ -193,13 +187,23 @@ export function compileOrderRow(
     const channel = intern((fields[iChannel] ?? '').trim() || undefined);
     const region = intern((fields[iRegion] ?? '').trim() || undefined);
     const amount = Math.abs(amountMinor);
-    // The version's content hash covers every stored field, so equal versions are identical content.
-    const content = `${orderId}\u001f${customerId}\u001f${kind}\u001f${status}\u001f${orderedAt}\u001f${date}\u001f${amount}\u001f${currency}\u001f${storeId ?? ''}\u001f${channel ?? ''}\u001f${region ?? ''}\u001f${originalOrderId ?? ''}\u001f${pointsRedeemed ?? ''}\u001f${products?.join(';') ?? ''}`;
+    // The version's content hash covers every stored field, so equal versions are identical content. The key below and
+    // the version are built with join or from a buffer, never `+` or a template: those make a rope (ConsString) that
+    // keeps every piece alive, 232 bytes per version against 48 flat (measured), and a file's orders can all be in
+    // memory at once (the nightly's, the bench's stand-in for the table).
+    const contentHash = new ContentHash()
+      .text(orderId).text(customerId).text(kind).text(status).number(orderedAt).text(date).number(amount).text(currency)
+      .text(storeId).text(channel).text(region).text(originalOrderId).number(pointsRedeemed).text(products?.join(';'));
     // Refunds with their own id are versioned like orders; refunds without one (or reusing the original's id)
     // are identified by their content, so an identical duplicate counts once and two different refunds both count.
+    // That key keeps its SHA-1 of the joined fields: it names stored items, so it must not change between releases.
     let key = orderId;
-    if (kind === 'refund') key = orderId && orderId !== originalOrderId ? ['R', orderId].join('#') : ['R', originalOrderId ?? '', sha(content)].join('#');
-    const rec: OrderRecord = { key, orderId, customerId, kind, status, orderedAt, localDate: date, amountMinor: amount, currency, version: versionKey(versionMs, content) };
+    if (kind === 'refund')
+      key =
+        orderId && orderId !== originalOrderId
+          ? ['R', orderId].join('#')
+          : ['R', originalOrderId ?? '', sha([orderId, customerId, kind, status, orderedAt, date, amount, currency, storeId ?? '', channel ?? '', region ?? '', originalOrderId ?? '', pointsRedeemed ?? '', products?.join(';') ?? ''].join('\u001f'))].join('#');
+    const rec: OrderRecord = { key, orderId, customerId, kind, status, orderedAt, localDate: date, amountMinor: amount, currency, version: contentHash.version(versionMs) };
     if (storeId) rec.storeId = storeId;
     if (channel) rec.channel = channel;
     if (region) rec.region = region;
