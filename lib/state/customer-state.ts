@@ -72,11 +72,12 @@ function sortedRecord(m: Map<string, number>): Record<string, number> {
 
 /**
  * Home store and region in one pass: the value most paid orders have (ties: the most recent, then the smaller),
- * so the answer does not depend on row order. A customer has few distinct values: parallel arrays, no Maps.
+ * so the answer does not depend on row order. A customer has few distinct values: one flat array of
+ * [value, count, last order time] triples each, no Maps.
  */
 function homeStoreAndRegion(paid: readonly OrderRecord[], regionOfStore: Map<string, string>): { homeStoreId: string | null; region: string | null } {
-  const stores: Tally = { values: [], counts: [], lasts: [] };
-  const regions: Tally = { values: [], counts: [], lasts: [] };
+  const stores: Tally = [];
+  const regions: Tally = [];
   for (const o of paid) {
     if (o.storeId) tally(stores, o.storeId, o.orderedAt);
     const region = o.region ?? (o.storeId ? regionOfStore.get(o.storeId) : undefined);
@@ -85,32 +86,26 @@ function homeStoreAndRegion(paid: readonly OrderRecord[], regionOfStore: Map<str
   return { homeStoreId: best(stores), region: best(regions) };
 }
 
-interface Tally {
-  values: string[];
-  counts: number[];
-  lasts: number[];
-}
+type Tally = (string | number)[];
 
 function tally(t: Tally, v: string, at: number): void {
-  const i = t.values.indexOf(v);
-  if (i < 0) {
-    t.values.push(v);
-    t.counts.push(1);
-    t.lasts.push(at);
+  for (let i = 0; i < t.length; i += 3) {
+    if (t[i] !== v) continue;
+    (t[i + 1] as number)++;
+    if (at > (t[i + 2] as number)) t[i + 2] = at;
     return;
   }
-  t.counts[i]!++;
-  if (at > t.lasts[i]!) t.lasts[i] = at;
+  t.push(v, 1, at);
 }
 
 function best(t: Tally): string | null {
   let best: string | null = null;
   let bn = -1;
   let bl = -1;
-  for (let i = 0; i < t.values.length; i++) {
-    const v = t.values[i]!;
-    const n = t.counts[i]!;
-    const l = t.lasts[i]!;
+  for (let i = 0; i < t.length; i += 3) {
+    const v = t[i] as string;
+    const n = t[i + 1] as number;
+    const l = t[i + 2] as number;
     if (n > bn || (n === bn && (l > bl || (l === bl && best !== null && v < best)))) {
       best = v;
       bn = n;

@@ -45,15 +45,8 @@ export function pointsFor(amountMinor: number, currency: string, config: Moments
  * test/unit/state-reference.test.ts checks it against the plain event-list version on random histories.
  */
 export function computePoints(orders: readonly OrderRecord[], asOf: string, config: MomentsConfig): PointsState {
-  let paid: Map<string, OrderRecord> | undefined;
   const due: OrderRecord[] = [];
-  for (const o of orders) {
-    if (o.kind === 'order' && o.status === 'paid') {
-      // Only a refund's claw-back reads this map: built lazily, as most customers never refund.
-      if (o.localDate <= asOf) due.push(o);
-      (paid ??= new Map()).set(o.orderId, o);
-    } else if (o.kind === 'refund' && o.localDate <= asOf) due.push(o);
-  }
+  for (const o of orders) if ((o.kind === 'order' ? o.status === 'paid' : o.kind === 'refund') && o.localDate <= asOf) due.push(o);
   if (!isSorted(due)) due.sort(byDayTimeKey);
 
   const r: Replay = { lots: [], head: 0, expired: [], earnedTotal: 0, redeemedTotal: 0, clawedBackTotal: 0, shortfall: 0 };
@@ -81,7 +74,7 @@ export function computePoints(orders: readonly OrderRecord[], asOf: string, conf
       if (o.kind !== 'refund') continue;
       const pts = pointsFor(o.amountMinor, o.currency, config);
       if (pts <= 0) continue;
-      const orig = o.originalOrderId && paid ? paid.get(o.originalOrderId) : undefined;
+      const orig = o.originalOrderId ? paidOrder(orders, o.originalOrderId) : undefined;
       const got = take(r, pts, orig ? monthOf(orig.localDate) : undefined);
       r.clawedBackTotal += got;
       r.shortfall += pts - got;
@@ -118,6 +111,16 @@ interface Replay {
   redeemedTotal: number;
   clawedBackTotal: number;
   shortfall: number;
+}
+
+/** The paid order a refund names, dated after asOf or not; the last one listed if two share the id. Refunds are
+ * rare, so a scan instead of a map of every customer's orders. */
+function paidOrder(orders: readonly OrderRecord[], orderId: string): OrderRecord | undefined {
+  for (let i = orders.length - 1; i >= 0; i--) {
+    const o = orders[i]!;
+    if (o.orderId === orderId && o.kind === 'order' && o.status === 'paid') return o;
+  }
+  return undefined;
 }
 
 function byDayTimeKey(a: OrderRecord, b: OrderRecord): number {
