@@ -203,13 +203,27 @@ export function compileOrderRow(
         orderId && orderId !== originalOrderId
           ? ['R', orderId].join('#')
           : ['R', originalOrderId ?? '', sha([orderId, customerId, kind, status, orderedAt, date, amount, currency, storeId ?? '', channel ?? '', region ?? '', originalOrderId ?? '', pointsRedeemed ?? '', products?.join(';') ?? ''].join('\u001f'))].join('#');
-    const rec: OrderRecord = { key, orderId, customerId, kind, status, orderedAt, localDate: date, amountMinor: amount, currency, version: contentHash.version(versionMs) };
-    if (storeId) rec.storeId = storeId;
-    if (channel) rec.channel = channel;
-    if (region) rec.region = region;
-    if (originalOrderId) rec.originalOrderId = originalOrderId;
-    if (pointsRedeemed) rec.pointsRedeemed = pointsRedeemed;
-    if (products?.length) rec.products = products;
+    // Every key in the literal, absent ones undefined (JSON drops them, in the same key order as before): one hidden
+    // class, and the optional fields in the object itself rather than in a separate property array, which the
+    // per-customer state then reads for every order (a cache miss each, measured as a tenth of the state's time).
+    const rec: OrderRecord = {
+      key,
+      orderId,
+      customerId,
+      kind,
+      status,
+      orderedAt,
+      localDate: date,
+      amountMinor: amount,
+      currency,
+      version: contentHash.version(versionMs),
+      storeId: storeId || undefined,
+      channel: channel || undefined,
+      region: region || undefined,
+      originalOrderId: originalOrderId || undefined,
+      pointsRedeemed: pointsRedeemed || undefined,
+      products: products?.length ? products : undefined,
+    };
     return rec;
   };
 }
