@@ -2,12 +2,9 @@
  * `npm run bench -- NAME [args]`: runs one benchmark. Progress goes to stderr; the figures are printed as ONE
  * JSON line, last on stdout. No or an unknown name: lists the names, exit 2. A failure: exit 1.
  */
-import { spawnSync } from 'node:child_process';
-import { getHeapStatistics } from 'node:v8';
-
 export type Benchmark = (args: string[]) => Promise<Record<string, unknown>>;
 
-const BENCHMARKS: Record<string, { about: string; load: () => Promise<Benchmark>; heapMb?: number }> = {
+const BENCHMARKS: Record<string, { about: string; load: () => Promise<Benchmark> }> = {
   'ingest-cpu': {
     about: '1M-row orders file: csv-parse baseline vs parse + validate + aggregate (rows/s, ratio)',
     load: async () => (await import('./ingest-cpu.ts')).run,
@@ -35,10 +32,6 @@ const BENCHMARKS: Record<string, { about: string; load: () => Promise<Benchmark>
   'load-ingest': {
     about: 'a 1M-row file split across invocations on the local stack, each invocation in its own process: parts, seconds, peak RSS',
     load: async () => (await import('./load-ingest.ts')).run,
-    // The local stack runs in this process, and dynalite's heap grows with the writes it serves (about 2.5 GB per
-    // million conditional writes, measured: the run died at Node's default 4 GB limit in its 9th part). The
-    // invocations are their own processes with the default limit.
-    heapMb: 16_384,
   },
   'load-nightly': {
     about: 'the nightly over 1M customers (in-memory port) and 100k (dynalite, each segment the real handler in its own process): segments, seconds, items',
@@ -64,13 +57,6 @@ const [name, ...args] = process.argv.slice(2);
 if (!name) usage('no benchmark named');
 const entry = BENCHMARKS[name];
 if (!entry) usage(`unknown benchmark: ${name}`);
-
-// A benchmark that needs a larger heap than Node's default re-runs itself in a child with it (the flag cannot be set
-// once the process runs); the child's exit code is this one's.
-if (entry.heapMb && getHeapStatistics().heap_size_limit < entry.heapMb * 1024 * 1024 * 0.9) {
-  const r = spawnSync(process.execPath, [...process.execArgv, `--max-old-space-size=${entry.heapMb}`, ...process.argv.slice(1)], { stdio: 'inherit' });
-  process.exit(r.status ?? 1);
-}
 
 // The SDK's Node 20 deprecation notice (as in vitest.config.ts); set before any benchmark loads the SDK.
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
