@@ -4,10 +4,10 @@
  * Input: a 1,000,000-row orders file from orderRowsForBench (100,000 customers), cached under .bench/.
  * Baseline: fs.createReadStream(file) piped into csv-parse with default options, counting records.
  * Ours: ingestObject over the same file streamed from disk (decode, CSV, header mapping, row validation,
- * versioning), with an in-memory stand-in for the table (order versions per customer and key, conditional on the
- * version), then the ingest's own per-customer finish step (refreshCustomer) computes each touched customer's state
- * from its stored orders (computeCustomerState), as of the day after the last export day. The derivation (stage,
- * tier) is the nightly's, not the ingest's. The stand-in keeps a summary of each saved state (see support.ts).
+ * versioning), with an in-memory stand-in for the table (bench/table-stand-in.ts: order versions per customer and
+ * key, conditional on the version, kept outside the heap as the table keeps them), then the ingest's own per-customer
+ * finish step (refreshCustomer) computes each touched customer's state from its stored orders
+ * (computeCustomerState), as of the day after the last export day. The derivation (stage, tier) is the nightly's.
  * Storage cost is excluded (no DynamoDB); reject reports are discarded.
  *
  * Args: [--rows N] [--customers N]   Output: {"rows","rowsPerSec","baselineRowsPerSec","ratio", ...}
@@ -77,11 +77,11 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   // Outside the timing: every touched customer's state was saved once, and a sample of them matches a recompute.
   let checked = 0;
   let i = 0;
-  for (const [id, orders] of store.orders) {
+  for (const [id, orders] of store.entries()) {
     const saved = store.states.get(id);
     if (saved?.saves !== 1) throw new Error(`customer ${id}: state saved ${saved?.saves ?? 0} times`);
     if (i++ % 97 !== 0) continue;
-    const expected = summariseState(computeCustomerState(id, [...orders.values()], defaultConfig, BENCH_AS_OF));
+    const expected = summariseState(computeCustomerState(id, orders, defaultConfig, BENCH_AS_OF));
     const { saves: _, ...got } = saved;
     if (JSON.stringify(got) !== JSON.stringify(expected)) throw new Error(`customer ${id}: saved ${JSON.stringify(got)}, recomputed ${JSON.stringify(expected)}`);
     checked++;

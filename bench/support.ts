@@ -138,66 +138,7 @@ export class DiscardingCustomerStore implements CustomerStore {
   }
 }
 
-/** What the bench keeps of a saved state: enough to check the work was done, and done right (see ingest-cpu). */
-export interface StateSummary {
-  orderCount: number;
-  purchaseDays: number;
-  totalSpendMinor: number;
-  pointsBalance: number;
-  saves: number;
-}
-
-export function summariseState(s: CustomerState): Omit<StateSummary, 'saves'> {
-  return { orderCount: s.orderCount, purchaseDays: s.purchaseDays, totalSpendMinor: s.totalSpendMinor, pointsBalance: s.pointsBalance };
-}
-
-/**
- * The in-memory stand-in for the table: order versions per customer under their order key (the table's primary key,
- * with its conditional write: a version replaces only a lower one), read back by the ingest's own per-customer finish
- * step (refreshCustomer), which computes each touched customer's state from them.
- *
- * Of each saved state it keeps a summary, not the state: on AWS the state goes to DynamoDB and the Lambda keeps
- * nothing, while 100,000 full states held here (2.8 KB each, measured) would bill 280 MB of the harness's heap, and
- * its garbage collection, to the ingest. ingest-cpu recomputes a sample of customers afterwards and checks the
- * summaries against them.
- */
-export class AggregatingCustomerStore implements CustomerStore {
-  readonly orders = new Map<string, Map<string, OrderRecord>>();
-  readonly states = new Map<string, StateSummary>();
-
-  async putOrder(o: OrderRecord): Promise<PutOutcome> {
-    return this.put(o);
-  }
-  async putOrders(orders: readonly OrderRecord[]): Promise<PutOutcome[]> {
-    const out = new Array<PutOutcome>(orders.length);
-    for (let i = 0; i < orders.length; i++) out[i] = this.put(orders[i]!);
-    return out;
-  }
-  private put(o: OrderRecord): PutOutcome {
-    let m = this.orders.get(o.customerId);
-    if (!m) this.orders.set(o.customerId, (m = new Map()));
-    const had = m.get(o.key);
-    if (had && had.version >= o.version) return 'unchanged';
-    m.set(o.key, o);
-    return 'written';
-  }
-  async loadCustomer(id: string) {
-    const m = this.orders.get(id);
-    return { customerId: id, rev: this.states.get(id)?.saves ?? 0, orders: m ? [...m.values()] : [] };
-  }
-  async saveState(state: CustomerState, rev: number): Promise<boolean> {
-    const had = this.states.get(state.customerId);
-    if ((had?.saves ?? 0) !== rev) return false;
-    this.states.set(state.customerId, { ...summariseState(state), saves: rev + 1 });
-    return true;
-  }
-  async loadProfile() {
-    return { rev: 0 };
-  }
-  async saveProfile(): Promise<boolean> {
-    return true;
-  }
-}
+export { AggregatingCustomerStore, summariseState, type StateSummary } from './table-stand-in.ts';
 
 export interface RequestCounter {
   /** Requests per server name. */

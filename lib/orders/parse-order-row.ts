@@ -68,6 +68,8 @@ export function storeZoneMap(config: MomentsConfig): Map<string, string> {
   return m;
 }
 
+const ABSENT = 2 ** 30;
+
 const sha = (content: string) => hash('sha1', content, 'base64url').slice(0, 16);
 
 function addError(errors: RowError[] | undefined, line: number, column: string, value: string | undefined, reason: string): RowError[] {
@@ -93,7 +95,9 @@ export function compileOrderRow(
   ctx: Omit<OrderRowContext, 'line'>,
 ): (fields: readonly string[], line: number) => OrderRecord | RowError[] {
   const brand = ctx.config.brand;
-  const col = (c: OrderColumn) => index[c] ?? -1;
+  // An absent column reads past the end of the row: a positive out-of-bounds index is answered undefined on V8's fast
+  // path, where a negative one is looked up as the property "-1" on every row.
+  const col = (c: OrderColumn) => index[c] ?? ABSENT;
   const [iOrder, iCustomer, iStatus, iCurrency, iAmount, iStore, iAt, iUpdated, iRedeemed, iProducts, iOriginal, iChannel, iRegion] = (
     ['order_id', 'customer_id', 'status', 'currency', 'amount', 'store_id', 'ordered_at', 'updated_at', 'points_redeemed', 'products', 'original_order_id', 'channel', 'region'] as const
   ).map(col) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number];
@@ -108,8 +112,11 @@ export function compileOrderRow(
     return v;
   };
 
+  // Currency text as written -> its code, so a row does not upper-case and look up a new string.
+  const currencies = new Map<string, string>();
+
   return (fields, line) => {
-    // No closures made per row (millions of rows); an absent column has index -1, so its field is undefined.
+    // No closures made per row (millions of rows); an absent column reads past the row, so its field is undefined.
     let errors: RowError[] | undefined;
 
     const orderId = (fields[iOrder] ?? '').trim();
@@ -122,7 +129,11 @@ export function compileOrderRow(
     if (status === undefined) errors = addError(errors, line, 'status', fields[iStatus], 'unknown status (expected paid, cancelled or refunded)');
 
     const currencyText = (fields[iCurrency] ?? '').trim();
-    const currency = intern(currencyText ? currencyText.toUpperCase() : brand.currency.toUpperCase())!;
+    let currency = currencies.get(currencyText);
+    if (currency === undefined) {
+      currency = currencyText ? currencyText.toUpperCase() : brand.currency.toUpperCase();
+      if (currencies.size < 1_000) currencies.set(currencyText, currency);
+    }
     const currencyKnown = currencyText ? isKnownCurrency(currency) : brandCurrencyKnown;
     if (!currencyKnown) errors = addError(errors, line, 'currency', fields[iCurrency], 'not an ISO 4217 currency code');
 
