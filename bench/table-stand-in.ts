@@ -63,6 +63,8 @@ export class AggregatingCustomerStore implements CustomerStore {
   private small = new Uint32Array(0);
   /** Each slot's key and version: flat strings, two per order, kept as they came (a few small objects each). */
   private keyHash = new Int32Array(0);
+  private keyBitsLo = new Int32Array(0);
+  private keyBitsHi = new Int32Array(0);
   private keys: string[] = [];
   private versions: string[] = [];
   /** Slots whose order id differs from the key, or that have an original order id or products (all rare). */
@@ -109,7 +111,12 @@ export class AggregatingCustomerStore implements CustomerStore {
     const head = this.heads.get(o.customerId);
     const key = o.key;
     const h = hashOf(key);
-    for (let s = head ?? -1; s >= 0; s = this.prev[s]!) {
+    // One bit per key hash (of 64) over all the customer's keys, carried on its latest slot: a clear bit means the key
+    // is new to the customer without walking its slots (nearly every row of a new export).
+    const bit = h & 31;
+    const word = (h >>> 5) & 1;
+    const seen = head === undefined ? 0 : word ? this.keyBitsHi[head]! : this.keyBitsLo[head]!;
+    for (let s = seen & (1 << bit) ? head! : -1; s >= 0; s = this.prev[s]!) {
       if (this.keyHash[s] !== h || !this.keyIs(s, key)) continue;
       if (this.versions[s]! >= o.version) return 'unchanged';
       this.write(s, o);
@@ -119,6 +126,8 @@ export class AggregatingCustomerStore implements CustomerStore {
     if (s === this.cap) this.grow();
     this.prev[s] = head ?? -1;
     this.keyHash[s] = h;
+    this.keyBitsLo[s] = (head === undefined ? 0 : this.keyBitsLo[head]!) | (word ? 0 : 1 << bit);
+    this.keyBitsHi[s] = (head === undefined ? 0 : this.keyBitsHi[head]!) | (word ? 1 << bit : 0);
     this.keys[s] = key;
     this.write(s, o);
     this.heads.set(o.customerId, s);
@@ -186,6 +195,8 @@ export class AggregatingCustomerStore implements CustomerStore {
     this.amount = grownTyped(this.amount, this.cap);
     this.redeemed = grownTyped(this.redeemed, this.cap);
     this.keyHash = grownTyped(this.keyHash, this.cap);
+    this.keyBitsLo = grownTyped(this.keyBitsLo, this.cap);
+    this.keyBitsHi = grownTyped(this.keyBitsHi, this.cap);
     this.rare = grownTyped(this.rare, this.cap);
     this.small = grownTyped(this.small, this.cap * SMALL.length);
   }
