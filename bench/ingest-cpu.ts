@@ -8,7 +8,8 @@
  * key, conditional on the version, kept outside the heap as the table keeps them), then the ingest's own per-customer
  * finish step (refreshCustomer) computes each touched customer's state from its stored orders
  * (computeCustomerState), as of the day after the last export day. The derivation (stage, tier) is the nightly's.
- * Storage cost is excluded (no DynamoDB); reject reports are discarded.
+ * Storage cost is excluded (no DynamoDB); reject reports are discarded. Each timed section starts on a collected heap
+ * (settleHeap), so neither pays for the other's garbage.
  *
  * Args: [--rows N] [--customers N]   Output: {"rows","rowsPerSec","baselineRowsPerSec","ratio", ...}
  */
@@ -17,7 +18,7 @@ import { parse } from 'csv-parse';
 import { defaultConfig } from '../lib/config/schema.ts';
 import { ingestObject } from '../lib/ingest/ingest-file.ts';
 import { computeCustomerState } from '../lib/state/customer-state.ts';
-import { AggregatingCustomerStore, DiskObjectStore, NoLedger, benchOrdersFile, log, mb, round, summariseState, BENCH_AS_OF } from './support.ts';
+import { AggregatingCustomerStore, DiskObjectStore, NoLedger, benchOrdersFile, log, mb, round, settleHeap, summariseState, BENCH_AS_OF } from './support.ts';
 
 function arg(args: string[], name: string, dflt: number): number {
   const i = args.indexOf(name);
@@ -36,6 +37,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const file = await benchOrdersFile(rows, customers);
 
   log('baseline: csv-parse (default options), streamed, counting records ...');
+  await settleHeap();
   let t0 = performance.now();
   let c0 = process.cpuUsage();
   let records = 0;
@@ -53,6 +55,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   objects.add(key, file);
   const store = new AggregatingCustomerStore();
   const ledger = new NoLedger();
+  await settleHeap();
   t0 = performance.now();
   c0 = process.cpuUsage();
   const summary = await ingestObject(

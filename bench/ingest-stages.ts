@@ -20,7 +20,7 @@ import { ORDER_COLUMNS, ORDER_HEADER_ALIASES, REQUIRED_ORDER_COLUMNS, type Order
 import { mapHeader } from '../lib/ingest/header-map.ts';
 import { ingestObject } from '../lib/ingest/ingest-file.ts';
 import { compileOrderRow, storeZoneMap } from '../lib/orders/parse-order-row.ts';
-import { AggregatingCustomerStore, DiscardingCustomerStore, DiskObjectStore, NoLedger, benchOrdersFile, log, round, BENCH_AS_OF } from './support.ts';
+import { AggregatingCustomerStore, DiscardingCustomerStore, DiskObjectStore, NoLedger, benchOrdersFile, log, round, settleHeap, BENCH_AS_OF } from './support.ts';
 
 function arg(args: string[], name: string, dflt: number): number {
   const i = args.indexOf(name);
@@ -51,6 +51,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const seconds: Record<string, number> = {};
   const cpuSeconds: Record<string, number> = {};
   const time = async (name: string, fn: () => Promise<number>) => {
+    await settleHeap();
     const t0 = performance.now();
     const c0 = process.cpuUsage();
     const n = await fn();
