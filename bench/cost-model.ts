@@ -35,8 +35,8 @@ export const MEASURED = {
   storeCost: { orders: 4417, customers: 3000, itemsWritten: 7389, writeUnits: 7513, readUnits: 3001, orderItemWriteUnits: 1 },
   /** store-cost before that move: state items carrying the derivation averaged 1,227 B, 2 write units each. */
   derivedStateItemWriteUnits: 2,
-  /** cdnow-local: 546 daily files through the local stack's S3 trigger (request counts at the servers). */
-  cdnowLocal: { orders: 69659, files: 546, customers: 23570, statePuts: 67591, queries: 67591, getItems: 2184, seconds: 197.4 },
+  /** cdnow-local (2026-11-28 04:35 UTC): 546 daily files through the local stack's S3 trigger (request counts at the servers). */
+  cdnowLocal: { orders: 69659, files: 546, customers: 23570, statePuts: 67591, queries: 67591, getItems: 1638, seconds: 119.2 },
   /** ingest-cpu (2026-11-28 04:22 UTC): parse, validate, exact state in memory, 1M rows (no I/O). */
   ingestCpuRowsPerSecond: 258111,
   /** nightly-cost: one ordinary night of a 100,000-customer base. */
