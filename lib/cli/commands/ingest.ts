@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { ingestProgress } from '../../ingest/progress.ts';
 import { asOfOption, targetCheck, targetOf, UsageError, withRuntime } from '../cli-support.ts';
+import { summaryLine } from '../await-ingest.ts';
 import { ingestFiles } from '../ingest-files.ts';
 
 export function registerIngest(program: Command): void {
@@ -42,15 +43,7 @@ export function registerIngest(program: Command): void {
               if (o.json) console.log(JSON.stringify(earlier ? { ...s, alreadyIngested: true } : s));
               else if (earlier)
                 console.log(`${s.file}: identical content already ingested at ${s.processedAt}: ${s.rows} rows, ${s.applied} applied, ${s.rejected} rejected; nothing to do`);
-              else if (s.status === 'quarantined')
-                console.log(`${s.file}: QUARANTINED (${s.reason}); moved to ${rt.where(s.quarantine ?? '')}, nothing applied`);
-              else
-                console.log(
-                  `${s.file}: ${s.rows} rows, ${s.applied} applied (${s.unchanged} already known), ${s.rejected} rejected` +
-                    (s.rejectedFields ? `, ${s.rejectedFields} values rejected` : '') +
-                    `, ${s.customers} customers` +
-                    (s.report ? `; report: ${rt.where(s.report)}` : ''),
-                );
+              else console.log(summaryLine(s, rt.where));
             }
           } finally {
             ingestProgress.off('progress', onProgress);
