@@ -39,6 +39,11 @@ describe('parseOrderRow', () => {
     expect(a.key).not.toBe(c.key);
     expect(a.key.startsWith('R#A1#')).toBe(true);
   });
+  it('keeps the key of a refund without its own id across releases (it names stored items)', () => {
+    // Pinned from the release before the content hash replaced SHA-1 in versions (commit 87935c7).
+    const row = { order_id: '', customer_id: 'C1', ordered_at: '2026-03-05 10:00:00', amount: '10', status: 'refunded', original_order_id: 'A1', store_id: 'S1' };
+    expect(ok(row).key).toBe('R#A1#wp64FoR_ZhIliFdg');
+  });
   it('reads store-local times in the store zone and dates the order in the brand zone', () => {
     const config = parseConfig({ stores: [{ id: 'URU', timeZone: 'Asia/Urumqi' }] });
     const o = ok({ ...base, store_id: 'URU', ordered_at: '2026-03-05 23:30:00' }, { ...ctx, config, storeZones: storeZoneMap(config) });
