@@ -8,7 +8,7 @@
 import { statSync } from 'node:fs';
 import { defaultConfig } from '../lib/config/schema.ts';
 import { ingestObject } from '../lib/ingest/ingest-file.ts';
-import { DiscardingCustomerStore, DiskObjectStore, NoLedger, mb, BENCH_AS_OF } from './support.ts';
+import { DiscardingCustomerStore, DiskObjectStore, NoLedger, mb, sampleMemory, BENCH_AS_OF } from './support.ts';
 
 const file = process.argv[2];
 if (!file) {
@@ -18,13 +18,7 @@ if (!file) {
 
 // RSS once everything is loaded, before the first byte is read.
 const idleRssMb = mb(process.memoryUsage().rss);
-let sampledPeak = process.memoryUsage().rss;
-let heapPeak = process.memoryUsage().heapUsed;
-const sampler = setInterval(() => {
-  const m = process.memoryUsage();
-  sampledPeak = Math.max(sampledPeak, m.rss);
-  heapPeak = Math.max(heapPeak, m.heapUsed);
-}, 10);
+const memory = sampleMemory();
 
 const objects = new DiskObjectStore();
 const key = 'incoming/orders/orders-bench.csv';
@@ -36,10 +30,7 @@ const summary = await ingestObject(
   { objects, customers: store, ledger: new NoLedger(), config: defaultConfig, asOf: BENCH_AS_OF },
 );
 const seconds = (performance.now() - t0) / 1000;
-clearInterval(sampler);
-const m = process.memoryUsage();
-sampledPeak = Math.max(sampledPeak, m.rss);
-heapPeak = Math.max(heapPeak, m.heapUsed);
+const { sampledPeakRssMb, peakHeapUsedMb } = memory.stop();
 
 process.stdout.write(
   `${JSON.stringify({
@@ -49,8 +40,8 @@ process.stdout.write(
     seconds: Math.round(seconds * 100) / 100,
     // Linux reports maxRSS in KiB.
     maxRssMb: mb(process.resourceUsage().maxRSS * 1024),
-    sampledPeakRssMb: mb(sampledPeak),
-    peakHeapUsedMb: mb(heapPeak),
+    sampledPeakRssMb,
+    peakHeapUsedMb,
     idleRssMb,
   })}\n`,
 );

@@ -7,9 +7,7 @@
  *
  * Output: {"rows","peakRssMb","smallRows","peakRssMbSmall", ...}. Goal: peakRssMb <= 256 and <= 1.2 x small.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { ROOT, benchOrdersFile, log, round } from './support.ts';
+import { benchOrdersFile, log, round, runChild } from './support.ts';
 
 interface ChildResult {
   rows: number;
@@ -27,24 +25,7 @@ export const GOAL_GROWTH = 1.2;
 const CAPPED_OLD_SPACE_MB = 64;
 
 function child(file: string, nodeArgs: string[] = []): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'bench/ingest-memory-child.ts'), file], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    p.on('error', reject);
-    p.on('close', (code) => {
-      const last = out.trim().split('\n').pop() ?? '';
-      if (code !== 0) return reject(new Error(`child exited ${code}: ${out}`));
-      try {
-        resolve(JSON.parse(last) as ChildResult);
-      } catch {
-        reject(new Error(`child printed no JSON line: ${out}`));
-      }
-    });
-  });
+  return runChild('ingest-memory-child.ts', file, { nodeArgs });
 }
 
 export async function run(): Promise<Record<string, unknown>> {

@@ -9,24 +9,22 @@
 import type { S3Event } from 'aws-lambda';
 import { createIngestHandler } from '../functions/ingest/handler.ts';
 import { ingestEnvSchema } from '../functions/ingest/env.ts';
-import { mb, ownPeakRssMb } from './support.ts';
+import { mb, ownPeakRssMb, sampleMemory } from './support.ts';
 
 const event = JSON.parse(process.argv[2] ?? '{}') as S3Event;
 const idleRssMb = mb(process.memoryUsage().rss);
 const handler = createIngestHandler(ingestEnvSchema.parse(process.env));
-// Sampled peak of the V8 heap in use: tells live data from heap V8 grows before it collects (RSS).
-let heapPeak = process.memoryUsage().heapUsed;
-const sampler = setInterval(() => (heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)), 10);
+const memory = sampleMemory();
 const t0 = performance.now();
 const [summary] = await handler(event);
 const seconds = (performance.now() - t0) / 1000;
-clearInterval(sampler);
+const { peakHeapUsedMb } = memory.stop();
 process.stdout.write(
   `${JSON.stringify({
     summary,
     seconds: Math.round(seconds * 100) / 100,
     maxRssMb: ownPeakRssMb(),
-    peakHeapUsedMb: mb(heapPeak),
+    peakHeapUsedMb,
     idleRssMb,
   })}\n`,
 );

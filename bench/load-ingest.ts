@@ -10,17 +10,17 @@
  *
  *   npm run bench -- load-ingest [ROWS=1000000] [PART_ROWS=100000] [CUSTOMERS=ROWS/10] [CONCURRENCY=2]
  */
-import { spawn } from 'node:child_process';
 import { createReadStream, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Event } from 'aws-lambda';
 import { localAdapterEnv, makeAdapters } from '../lib/adapters/factory.ts';
 import type { SplitPlan } from '../lib/ingest/part-meta.ts';
+import { readPlan } from '../lib/ingest/ingest-upload.ts';
 import type { FileSummary } from '../lib/ingest/ports.ts';
 import { startLocalStack } from '../lib/local/local-stack.ts';
 import { decodeS3Key } from '../lib/s3-event.ts';
-import { BENCH_AS_OF, BENCH_DIR, ROOT, benchOrdersFile, countServerRequests, log, mb, round } from './support.ts';
+import { BENCH_AS_OF, BENCH_DIR, benchOrdersFile, countServerRequests, log, mb, round, runChild } from './support.ts';
 
 /** The ingest function's limits (infra/moments-stack.ts). */
 const LAMBDA_TIMEOUT_S = 15 * 60;
@@ -37,25 +37,7 @@ interface Invocation {
 }
 
 function invoke(event: S3Event, env: Record<string, string>): Promise<Omit<Invocation, 'key' | 'wallSeconds'>> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/load-ingest-child.ts'), JSON.stringify(event)], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    p.on('error', reject);
-    p.on('close', (code) => {
-      const last = out.trim().split('\n').pop() ?? '';
-      if (code !== 0) return reject(new Error(`invocation exited ${code}: ${out}`));
-      try {
-        resolve(JSON.parse(last) as Omit<Invocation, 'key' | 'wallSeconds'>);
-      } catch {
-        reject(new Error(`invocation printed no JSON line: ${out}`));
-      }
-    });
-  });
+  return runChild('load-ingest-child.ts', JSON.stringify(event), { env });
 }
 
 function median(xs: number[]): number {
@@ -120,11 +102,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     const splitInv = invocations.find((i) => i.key === key)!;
     const parts = invocations.filter((i) => i.key !== key);
     let plan: SplitPlan | undefined;
-    if (summary.plan) {
-      const chunks: Buffer[] = [];
-      for await (const c of adapters.objects.read(summary.plan)) chunks.push(c);
-      plan = JSON.parse(Buffer.concat(chunks).toString('utf8')) as SplitPlan;
-    }
+    if (summary.plan) plan = await readPlan(adapters.objects, summary.plan);
     // Not split: the one invocation did the whole file.
     const partSeconds = (parts.length ? parts : [splitInv]).map((p) => p.seconds);
     const partRss = (parts.length ? parts : [splitInv]).map((p) => p.maxRssMb);

@@ -9,7 +9,7 @@
 import type { CapacityMeter } from '../lib/adapters/capacity.ts';
 import { handler } from '../functions/nightly-segment/handler.ts';
 import { nightlyWiring } from '../functions/nightly/wiring.ts';
-import { mb, ownPeakRssMb } from './support.ts';
+import { ownPeakRssMb, sampleMemory } from './support.ts';
 
 const input = JSON.parse(process.argv[2] ?? '{}') as unknown;
 const w = nightlyWiring();
@@ -17,26 +17,19 @@ const w = nightlyWiring();
 const deps = await w.deps();
 const meters = [deps.customers, deps.ledger].map((s) => (s as unknown as { meter: CapacityMeter }).meter);
 for (const m of meters) Object.assign(m, { requests: 0, readUnits: 0, writeUnits: 0, itemsRead: 0, itemsWritten: 0 });
-// Sampled peak of the V8 heap in use: tells live data from heap V8 grows before it collects (RSS).
-let heapPeak = process.memoryUsage().heapUsed;
-let externalPeak = 0;
-const sampler = setInterval(() => {
-  const m = process.memoryUsage();
-  heapPeak = Math.max(heapPeak, m.heapUsed);
-  externalPeak = Math.max(externalPeak, m.external + m.arrayBuffers);
-}, 10);
+const memory = sampleMemory();
 const t0 = performance.now();
 const result = await handler(input);
 const seconds = (performance.now() - t0) / 1000;
-clearInterval(sampler);
+const { peakHeapUsedMb, peakExternalMb } = memory.stop();
 const sum = (k: keyof CapacityMeter) => meters.reduce((n, m) => n + (m[k] as number), 0);
 process.stdout.write(
   `${JSON.stringify({
     result,
     seconds: Math.round(seconds * 100) / 100,
     maxRssMb: ownPeakRssMb(),
-    peakHeapUsedMb: mb(heapPeak),
-    peakExternalMb: mb(externalPeak),
+    peakHeapUsedMb,
+    peakExternalMb,
     itemsRead: sum('itemsRead'),
     itemsWritten: sum('itemsWritten'),
     readUnits: Math.round(sum('readUnits') * 10) / 10,

@@ -19,7 +19,6 @@
  *
  *   npm run bench -- load-nightly [CUSTOMERS=1000000] [DYNALITE_CUSTOMERS=100000] [SEGMENT_MAX=20000] [SEGMENT_HEAP_MB]
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTableAdapters } from '../lib/adapters/table-factory.ts';
@@ -33,7 +32,7 @@ import { MemoryNightlyLedger } from '../lib/testing/memory-ports.ts';
 import { LeanNightlyStore } from '../lib/testing/nightly-memory-store.ts';
 import { baseCustomerId, CLOSED, NIGHT, seedNightlyBase } from '../lib/testing/nightly-load.ts';
 import { addDays } from '../lib/time.ts';
-import { BENCH_DIR, ROOT, log, mb, round } from './support.ts';
+import { BENCH_DIR, log, mb, round, runChild } from './support.ts';
 
 const BACKFILL_NIGHT = addDays(NIGHT, 1);
 /** The segment function's limits (infra/constructs/nightly-workflow.ts). */
@@ -132,27 +131,12 @@ async function memoryScale(customers: number, budget: number) {
   return { customers, due: seeded.due, seedSeconds: round(seeded.seconds, 0), averageStateItemBytes: Math.round(store.averageItemBytes()), ordinary, backfill };
 }
 
-function invokeSegment(input: { night: string; prevNight: string; shard: number }, env: Record<string, string>, heapMb?: number): Promise<Segment> {
-  return new Promise((resolve, reject) => {
-    const heap = heapMb ? [`--max-old-space-size=${heapMb}`] : [];
-    const p = spawn(process.execPath, [...heap, '--import', 'tsx', join(ROOT, 'bench/load-nightly-child.ts'), JSON.stringify(input)], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    p.on('error', reject);
-    p.on('close', (code) => {
-      try {
-        if (code !== 0) throw new Error(`exit ${code}`);
-        const r = JSON.parse(out.trim().split('\n').pop() ?? '') as { result: SegmentResult } & Omit<Segment, 'shard' | 'processed' | 'done'>;
-        resolve({ shard: input.shard, processed: r.result.processed, done: r.result.done, ...r });
-      } catch (e) {
-        reject(new Error(`segment invocation failed (${(e as Error).message}): ${out}`));
-      }
-    });
+async function invokeSegment(input: { night: string; prevNight: string; shard: number }, env: Record<string, string>, heapMb?: number): Promise<Segment> {
+  const r = await runChild<{ result: SegmentResult } & Omit<Segment, 'shard' | 'processed' | 'done'>>('load-nightly-child.ts', JSON.stringify(input), {
+    env,
+    ...(heapMb ? { nodeArgs: [`--max-old-space-size=${heapMb}`] } : {}),
   });
+  return { shard: input.shard, processed: r.result.processed, done: r.result.done, ...r };
 }
 
 async function dynaliteScale(customers: number, budget: number, heapMb?: number) {

@@ -4,6 +4,7 @@
  * Nothing here talks beyond 127.0.0.1.
  */
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -25,6 +26,57 @@ export const BENCH_DIR = join(ROOT, '.bench');
  * export day, so derived state is computed as of the next day.
  */
 export const BENCH_AS_OF = '2026-06-30';
+
+/**
+ * Runs a benchmark child script (`bench/NAME.ts`) in a fresh Node process, as a Lambda container or a fresh
+ * process would run it, and returns the ONE JSON line it prints last. Its stderr is the parent's; a non-zero exit or
+ * no JSON line is an error carrying what it printed.
+ */
+export function runChild<T>(script: string, arg: string, opts: { env?: Record<string, string>; nodeArgs?: string[] } = {}): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', join(ROOT, 'bench', script), arg], {
+      cwd: ROOT,
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    p.on('error', reject);
+    p.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`${script} exited ${code}: ${out}`));
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as T);
+      } catch {
+        reject(new Error(`${script} printed no JSON line: ${out}`));
+      }
+    });
+  });
+}
+
+/**
+ * Samples this process's memory every 10 ms until stopped (a benchmark child around one invocation): the V8 heap in
+ * use tells live data from heap V8 grows before it collects, which RSS alone does not.
+ */
+export function sampleMemory(): { stop(): { sampledPeakRssMb: number; peakHeapUsedMb: number; peakExternalMb: number } } {
+  let rss = 0;
+  let heap = 0;
+  let external = 0;
+  const sample = () => {
+    const m = process.memoryUsage();
+    rss = Math.max(rss, m.rss);
+    heap = Math.max(heap, m.heapUsed);
+    external = Math.max(external, m.external + m.arrayBuffers);
+  };
+  sample();
+  const timer = setInterval(sample, 10);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return { sampledPeakRssMb: mb(rss), peakHeapUsedMb: mb(heap), peakExternalMb: mb(external) };
+    },
+  };
+}
 
 /**
  * A full garbage collection, then a pause for V8's concurrent sweeping, before a timed section: what one

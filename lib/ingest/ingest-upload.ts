@@ -10,7 +10,8 @@ export interface UploadDeps extends IngestDeps {
   splitRows?: number;
 }
 
-async function readPlan(objects: ObjectStore, key: string): Promise<SplitPlan> {
+/** A split's plan (lib/ingest/part-meta.ts), read from the bucket. */
+export async function readPlan(objects: ObjectStore, key: string): Promise<SplitPlan> {
   const chunks: Buffer[] = [];
   try {
     for await (const c of objects.read(key)) chunks.push(c);

@@ -7,7 +7,8 @@ export interface TestFile {
   etag: string;
 }
 
-const row = fc.record({
+/** One orders row over a small id space (duplicates, versions and refunds collide), sometimes invalid. */
+export const randomRow = fc.record({
   order: fc.integer({ min: 1, max: 12 }),
   customer: fc.constantFrom('001', '002', '0003', '04'),
   day: fc.integer({ min: 1, max: 28 }),
@@ -20,7 +21,7 @@ const row = fc.record({
   bad: fc.boolean().map((b) => b && Math.random() < 0.15),
 });
 
-export type RandomRow = typeof row extends fc.Arbitrary<infer T> ? T : never;
+export type RandomRow = typeof randomRow extends fc.Arbitrary<infer T> ? T : never;
 
 function csvLine(r: RandomRow): string {
   const refund = r.status === 'refunded';
@@ -50,5 +51,5 @@ export function toFile(name: string, rows: RandomRow[]): TestFile {
 
 /** 1-5 daily export files over a small id space, so versions, duplicates and refunds collide often. */
 export const randomFiles = fc
-  .array(fc.array(row, { minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 5 })
+  .array(fc.array(randomRow, { minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 5 })
   .map((files) => files.map((rows, i) => toFile(`orders-2026-01-${String(i + 1).padStart(2, '0')}.csv`, rows)));

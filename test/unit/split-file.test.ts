@@ -8,7 +8,7 @@ import { ingestUpload, type UploadDeps } from '../../lib/ingest/ingest-upload.ts
 import { parsePartKey, PARTS_PREFIX, planKey, type SplitPlan } from '../../lib/ingest/part-meta.ts';
 import type { FileSummary } from '../../lib/ingest/ports.ts';
 import { MemoryCustomerStore, MemoryLedger, MemoryObjectStore } from '../../lib/testing/memory-ports.ts';
-import { toFile, type RandomRow } from '../support/random-files.ts';
+import { randomRow, toFile } from '../support/random-files.ts';
 
 const AS_OF = '2026-03-01';
 
@@ -249,21 +249,9 @@ describe('splitting a large file across invocations', () => {
   });
 
   it('random files split at random sizes equal the whole ingest', async () => {
-    const row = fc.record({
-      order: fc.integer({ min: 1, max: 12 }),
-      customer: fc.constantFrom('001', '002', '0003', '04'),
-      day: fc.integer({ min: 1, max: 28 }),
-      hour: fc.integer({ min: 0, max: 23 }),
-      amount: fc.integer({ min: 0, max: 99_999 }),
-      status: fc.constantFrom('paid', 'paid', 'cancelled', 'refunded'),
-      store: fc.constantFrom('S1', 'S2', ''),
-      updatedHour: fc.option(fc.integer({ min: 0, max: 23 }), { nil: undefined }),
-      redeem: fc.option(fc.integer({ min: 1, max: 300 }), { nil: undefined }),
-      bad: fc.boolean(),
-    });
     await fc.assert(
-      fc.asyncProperty(fc.array(row, { minLength: 4, maxLength: 40 }), fc.integer({ min: 1, max: 6 }), async (rows, n) => {
-        const f = toFile('orders-2026-01-31.csv', rows as RandomRow[]);
+      fc.asyncProperty(fc.array(randomRow, { minLength: 4, maxLength: 40 }), fc.integer({ min: 1, max: 6 }), async (rows, n) => {
+        const f = toFile('orders-2026-01-31.csv', rows);
         await expectSameAsWhole(f.key, f.body, Math.min(n, rows.length - 1), { concurrent: true });
       }),
       { numRuns: 40 },
