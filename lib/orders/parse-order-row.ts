@@ -198,8 +198,12 @@ export function compileOrderRow(
     // Every stored field, once: hashed into the version, and joined for the key of a refund without its own id.
     const content = [orderId, customerId, kind, status, orderedAt, date, amount, currency, storeId, channel, region, originalOrderId, pointsRedeemed, products?.join(';')];
     const contentHash = new ContentHash();
-    for (const f of content) if (typeof f === 'number') contentHash.number(f);
-    else contentHash.text(f);
+    // An indexed loop: for-of over this mixed array measured 3-4 % slower on the whole ingest.
+    for (let i = 0; i < content.length; i++) {
+      const f = content[i];
+      if (typeof f === 'number') contentHash.number(f);
+      else contentHash.text(f);
+    }
     // Refunds with their own id are versioned like orders; refunds without one (or reusing the original's id)
     // are identified by their content, so an identical duplicate counts once and two different refunds both count.
     // That key keeps its SHA-1 of the joined fields: it names stored items, so it must not change between releases.
