@@ -4,7 +4,7 @@ import { SERVICES } from '../../lib/observability/metric-names.ts';
 import { planMetrics } from '../../lib/observability/metrics.ts';
 import { invocation, observability, type Observability } from '../../lib/observability/observe.ts';
 import { planNights, type NightPlan } from '../../lib/nightly/run-nightly.ts';
-import { addDays, today } from '../../lib/time.ts';
+import { latestClosableNight, nightNotClosable } from '../../lib/nightly/due.ts';
 import { nightlyWiring } from '../nightly/wiring.ts';
 
 const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
@@ -30,7 +30,10 @@ export const handler = async (event: unknown, context?: Context): Promise<NightP
     obs.logger.debug('event', { event });
     const { input: i, owner } = input.parse(event);
     const config = await w.config();
-    const night = i.asOf ?? addDays(today(config.brand.timeZone), -1);
+    const early = i.asOf && nightNotClosable(i.asOf, config.brand.timeZone);
+    // Fails the execution with the reason rather than closing a night whose later orders would never count.
+    if (early) throw new Error(`asOf ${early}`);
+    const night = i.asOf ?? latestClosableNight(config.brand.timeZone);
     const plan = await planNights(night, w.ledger, owner, i.force ?? false);
     if (plan.skipped) obs.logger.warn('nightly skipped', { owner, reason: plan.skipped });
     else obs.logger.info('nights planned', { owner, asOf: night, force: i.force ?? false, nights: plan.nights.map((n) => n.night) });

@@ -2,7 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { generateSample, membersCsvWithInfo, ordersCsvWithInfo, sampleFileName } from '../sample/generate-sample.ts';
-import { addDays, today } from '../time.ts';
+import { addDays } from '../time.ts';
+import { latestClosableNight } from '../nightly/due.ts';
 import { formatMinor } from '../money.ts';
 import type { FileSummary } from '../ingest/ports.ts';
 import { ingestProgress } from '../ingest/progress.ts';
@@ -58,7 +59,7 @@ export function writeSampleFiles(dir: string, opts: { seed: number; customers: n
 export async function runDemo(opts: { customers: number; seed: number; months: number }): Promise<void> {
   const t0 = Date.now();
   const zone = 'Asia/Shanghai';
-  const to = addDays(today(zone), -1);
+  const to = latestClosableNight(zone);
   const from = addDays(to, -Math.round(opts.months * 30.4));
   // History up to `cut` arrives in one go (a brand starting on moments); the last month is replayed day by day.
   const cut = addDays(to, -30);

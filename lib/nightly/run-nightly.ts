@@ -31,8 +31,10 @@ export async function advanceCustomer(
   let state = rec.state;
   let derived = rec.derived;
   if (!state) return undefined;
-  // No derivation: the ingest wrote orders (or a birthday) since the last one; fold it from the orders.
-  if (!derived || (state.nextOrderDate && state.nextOrderDate <= night)) {
+  // No derivation: the ingest wrote orders (or a birthday) since the last one; fold it from the orders. A state
+  // computed past the night (an erasure keeps the derivation but recomputes the state as of its own day) is folded
+  // too: the night counts only what was known up to its end.
+  if (!derived || (state.nextOrderDate && state.nextOrderDate <= night) || state.asOf > night) {
     const full = await deps.customers.loadCustomer(rec.customerId);
     const facts = { birthday: profileValues(full.profile).birthday };
     const r = deriveFromOrders(rec.customerId, full.orders, deps.config, night, deps.model, facts);
@@ -106,10 +108,9 @@ export async function processSegment(
         const before = r.rec.health;
         const prev = before?.night === night ? before.prev : (before?.contrib ?? null);
         const health: HealthMark = { contrib, night, prev };
-        // Ingest may already be ahead of a catching-up nightly: come back on the ingest's date to count it then.
-        const ahead = r.state.asOf > night ? r.state.asOf : null;
-        const next = r.derived.nextDue;
-        const dueDate = ahead && (!next || ahead < next) ? ahead : next;
+        // Orders dated after the night are not counted yet: the state's nextOrderDate is among the derivation's
+        // change dates, so the customer comes back on that night.
+        const dueDate = r.derived.nextDue;
         // Touches before the state write: if the segment dies in between, the rerun plans them again
         // (touch keys make that harmless); after it, the customer would count as done for the night.
         if (deps.touches) await planNightTouches(r.state, r.derived, contrib.trailingSpendMinor, night, deps.config, deps.touches);

@@ -5,6 +5,7 @@ import { ingestObject } from '../../lib/ingest/ingest-file.ts';
 import { profileValues } from '../../lib/members/profile.ts';
 import { MemoryCustomerStore, MemoryLedger, MemoryNightlyLedger, MemoryObjectStore } from '../../lib/testing/memory-ports.ts';
 import { runNightly } from '../../lib/nightly/run-nightly.ts';
+import { DUE_NEXT_NIGHT } from '../../lib/nightly/due.ts';
 
 function world(config: MomentsConfig = defaultConfig) {
   const objects = new MemoryObjectStore();
@@ -145,14 +146,14 @@ describe('members without orders', () => {
     // The ingest keeps the state exact; deriving stage and tier is the nightly's.
     expect(customers.states.get('0009')?.state.orderCount).toBe(0);
     expect(customers.states.get('0009')?.derived).toBeUndefined();
-    expect(customers.states.get('0009')?.dueDate).toBe('2026-03-10');
+    expect(customers.states.get('0009')?.dueDate).toBe(DUE_NEXT_NIGHT);
     await runNightly('2026-03-10', nightly);
     expect(customers.states.get('0009')?.derived).toMatchObject({ stage: 'prospect', stageRule: 'no-orders', birthday: '1990-05-04' });
     await objects.put('incoming/orders/o.csv', 'order_id,customer_id,ordered_at,amount\nA1,0009,2026-03-10,100\n');
     await ingestObject({ key: 'incoming/orders/o.csv', etag: 'o', lastModifiedMs: 0 }, { ...deps, asOf: '2026-03-11' });
     // New orders drop the derivation it was folded from, and make the customer due.
     expect(customers.states.get('0009')?.derived).toBeUndefined();
-    expect(customers.states.get('0009')?.dueDate).toBe('2026-03-11');
+    expect(customers.states.get('0009')?.dueDate).toBe(DUE_NEXT_NIGHT);
     await runNightly('2026-03-11', nightly);
     expect(customers.states.get('0009')?.derived).toMatchObject({ stage: 'exploration', stageSince: '2026-03-10', birthday: '1990-05-04' });
   });
@@ -183,5 +184,33 @@ describe('quarantine survives a crash at any step', () => {
       expect(objects.objects.has(r.quarantine!), failAt).toBe(true);
       expect(objects.text(`${r.quarantine!}.reason.txt`), failAt).toContain('Nothing from this file was applied');
     }
+  });
+});
+
+describe('the next night closed derives every customer the ingest changed, whatever the ingest date', () => {
+  it('a night before the upload derives as of its own end; orders dated later count on their own night', async () => {
+    const objects = new MemoryObjectStore();
+    const customers = new MemoryCustomerStore();
+    const nightlyLedger = new MemoryNightlyLedger();
+    // History uploaded on the 20th (a brand starting today), then the nights closed for earlier dates.
+    const deps = { objects, customers, ledger: new MemoryLedger(), config: defaultConfig, asOf: '2026-03-20' };
+    const csv = 'order_id,customer_id,ordered_at,amount\nA1,0001,2026-03-01,100\nA2,0001,2026-03-12,50\nB1,0002,2026-03-15,70\n';
+    await objects.put('incoming/orders/h.csv', csv);
+    await ingestObject({ key: 'incoming/orders/h.csv', etag: 'h', lastModifiedMs: 0 }, deps);
+    expect(customers.states.get('0001')?.state.orderCount).toBe(2);
+    const nightly = { customers, ledger: nightlyLedger, config: defaultConfig };
+    const [snap] = await runNightly('2026-03-10', nightly);
+    // Only what was known by the end of the 10th: 0001's first order; 0002 has not bought yet.
+    expect(snap).toMatchObject({ night: '2026-03-10', totals: { brand: { active: 1 } } });
+    const c1 = customers.states.get('0001')!;
+    expect(c1.derived).toMatchObject({ stage: 'exploration', stageSince: '2026-03-01' });
+    expect(c1.state).toMatchObject({ asOf: '2026-03-10', orderCount: 1, totalSpend: '100.00', nextOrderDate: '2026-03-12' });
+    expect(c1.dueDate).toBe('2026-03-12');
+    expect(customers.states.get('0002')?.derived).toMatchObject({ stage: 'prospect' });
+    const snaps = await runNightly('2026-03-19', nightly);
+    expect(snaps.at(-1)).toMatchObject({ night: '2026-03-19', totals: { brand: { active: 2 } } });
+    expect(customers.states.get('0001')?.state).toMatchObject({ orderCount: 2, totalSpend: '150.00' });
+    expect(customers.states.get('0001')?.derived).toMatchObject({ stage: 'formation', stageSince: '2026-03-12' });
+    expect(customers.states.get('0002')?.derived).toMatchObject({ stage: 'exploration', stageSince: '2026-03-15' });
   });
 });

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { runNightly } from '../../nightly/run-nightly.ts';
 import { reportFromStores } from '../../report/build-report.ts';
-import { addDays, today } from '../../time.ts';
+import { latestClosableNight, nightNotClosable } from '../../nightly/due.ts';
 import { nightRunTime } from '../../touches/timing.ts';
 import { startNightlyCommand } from '../../operations/nightly-execution.ts';
 import { asOfOption, targetOf, UsageError, withRuntime } from '../cli-support.ts';
@@ -18,6 +18,8 @@ export function registerNightly(program: Command): void {
     .action(async (o: { asOf?: string; json?: boolean; force?: boolean }) => {
       // On AWS the state machine runs the nights: its segments plan and queue the touches, which this process
       // cannot (it has no touch queue), and a night closed without them would never plan them again.
+      // A night closed before it ended would never count that day's later orders. The brand's zone is in the
+      // configuration, so the local check waits for it; on AWS the plan step refuses the same way.
       if (targetOf(program) === 'aws')
         throw new UsageError(
           'on AWS the nightly runs in its state machine; start it with\n  ' +
@@ -25,7 +27,9 @@ export function registerNightly(program: Command): void {
         );
       await withRuntime(program, async (rt) => {
         const { config } = await rt.adapters.config.load();
-        const asOf = o.asOf ?? addDays(today(config.brand.timeZone), -1);
+        const early = o.asOf && nightNotClosable(o.asOf, config.brand.timeZone);
+        if (early) throw new UsageError(`--as-of ${early}`);
+        const asOf = o.asOf ?? latestClosableNight(config.brand.timeZone);
         const model = await rt.adapters.nightly.getModel();
         const local = rt.target === 'local' ? localTouches(rt as LocalRuntime) : undefined;
         const { version } = await rt.adapters.config.load();
