@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { ingestProgress } from '../../ingest/progress.ts';
 import { asOfOption, targetCheck, targetOf, UsageError, withRuntime } from '../cli-support.ts';
-import { summaryLine } from '../await-ingest.ts';
+import { summaryLine, warningLines } from '../await-ingest.ts';
 import { ingestFiles } from '../ingest-files.ts';
 
 export function registerIngest(program: Command): void {
@@ -42,7 +42,9 @@ export function registerIngest(program: Command): void {
               const earlier = s.processedAt < started;
               if (o.json) console.log(JSON.stringify(earlier ? { ...s, alreadyIngested: true } : s));
               else if (earlier)
-                console.log(`${s.file}: identical content already ingested at ${s.processedAt}: ${s.rows} rows, ${s.applied} applied, ${s.rejected} rejected; nothing to do`);
+                console.log(
+                  `${s.file}: identical content already ingested at ${s.processedAt}: ${s.rows} rows, ${s.applied} applied, ${s.rejected} rejected; nothing to do${warningLines(s)}`,
+                );
               else console.log(summaryLine(s, rt.where));
             }
           } finally {
