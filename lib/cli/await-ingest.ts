@@ -37,7 +37,7 @@ export function warningLines(s: Pick<FileSummary, 'warnings'>): string {
   return (s.warnings ?? []).map((w) => `\n  warning: ${w}`).join('');
 }
 
-/** One line per file, as `moments ingest` prints it, and a line per warning after it. */
+/** One line per file, as `moments ingest` prints it; `warningLines` follow it. */
 export function summaryLine(s: FileSummary, where: (key: string) => string): string {
   if (s.status === 'quarantined') return `${s.file}: QUARANTINED (${s.reason}); moved to ${where(s.quarantine ?? '')}, nothing applied`;
   return (
@@ -45,7 +45,6 @@ export function summaryLine(s: FileSummary, where: (key: string) => string): str
     (s.rejectedFields ? `, ${s.rejectedFields} values rejected` : '') +
     `, ${s.customers} customers` +
     (s.currencies && s.applied ? `, by currency ${byCurrency(s.currencies)}` : '') +
-    (s.report ? `; report: ${where(s.report)}` : '') +
-    warningLines(s)
+    (s.report ? `; report: ${where(s.report)}` : '')
   );
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultConfig, parseConfig, type MomentsConfig } from '../../lib/config/schema.ts';
 import { ingestObject } from '../../lib/ingest/ingest-file.ts';
 import { MemoryCustomerStore, MemoryLedger, MemoryObjectStore } from '../../lib/testing/memory-ports.ts';
-import { summaryLine } from '../../lib/cli/await-ingest.ts';
+import { summaryLine, warningLines } from '../../lib/cli/await-ingest.ts';
 
 function world(config: MomentsConfig = defaultConfig) {
   const objects = new MemoryObjectStore();
@@ -64,7 +64,7 @@ describe('ingest counts applied rows by currency and warns about the ones outsid
       'order_id,customer_id,ordered_at,amount,currency,status\nA1,C1,2026-03-05,120.00,USD,paid\nA2,C2,2026-03-06,80.00,USD,paid\n',
     );
     expect(w.customers.states.get('C1')?.state.totalSpend).toBe('0.00');
-    const text = summaryLine(s, (k) => k);
+    const text = summaryLine(s, (k) => k) + warningLines(s);
     expect(text.split('\n')).toEqual([
       'orders-2026-03-05.csv: 2 rows, 2 applied (0 already known), 0 rejected, 2 customers, by currency USD 2',
       '  warning: 2 rows in USD, not the brand currency CNY (brand.currency in the configuration): kept apart as otherCurrencies, they count in no totalSpend, points or tier',

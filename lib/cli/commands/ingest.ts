@@ -44,7 +44,7 @@ export function registerIngest(program: Command): void {
                 console.log(
                   `${s.file}: identical content already ingested at ${s.processedAt}: ${s.rows} rows, ${s.applied} applied, ${s.rejected} rejected; nothing to do${warningLines(s)}`,
                 );
-              else console.log(summaryLine(s, rt.where));
+              else console.log(summaryLine(s, rt.where) + warningLines(s));
             }
           } finally {
             ingestProgress.off('progress', onProgress);
