@@ -36,6 +36,8 @@ export function createIngestHandler(env: IngestEnv, clock: { asOf?: () => string
         if (Date.parse(summary.processedAt) < started) o.logger.info('file already ingested', { ...summary });
         else {
           if (summary.status === 'quarantined') o.logger.warn('file quarantined', { ...summary });
+          // Other-currency rows or unused columns: at warn level, where an alarm on the log can see them.
+          else if (summary.warnings?.length) o.logger.warn('file ingested with warnings', { ...summary });
           else o.logger.info('file ingested', { ...summary });
           o.metrics.add(ingestMetrics(summary));
         }

@@ -25,13 +25,26 @@ export async function awaitIngest(
   }
 }
 
-/** One line per file, as `moments ingest` prints it. */
+/** Applied rows by currency, as the summary line shows them ("CNY 2, USD 3"). */
+const byCurrency = (c: Record<string, number>) =>
+  Object.entries(c)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+
+/** The summary's warnings, one indented line each, to follow the file's line. */
+export function warningLines(s: Pick<FileSummary, 'warnings'>): string {
+  return (s.warnings ?? []).map((w) => `\n  warning: ${w}`).join('');
+}
+
+/** One line per file, as `moments ingest` prints it; `warningLines` follow it. */
 export function summaryLine(s: FileSummary, where: (key: string) => string): string {
   if (s.status === 'quarantined') return `${s.file}: QUARANTINED (${s.reason}); moved to ${where(s.quarantine ?? '')}, nothing applied`;
   return (
     `${s.file}: ${s.rows} rows, ${s.applied} applied (${s.unchanged} already known), ${s.rejected} rejected` +
     (s.rejectedFields ? `, ${s.rejectedFields} values rejected` : '') +
     `, ${s.customers} customers` +
+    (s.currencies && s.applied ? `, by currency ${byCurrency(s.currencies)}` : '') +
     (s.report ? `; report: ${where(s.report)}` : '')
   );
 }

@@ -1,4 +1,5 @@
 import { createWriteStream, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { MAX_CONFIG_BYTES } from '../config/limits.ts';
 import { validateConfigJson } from '../config/validate.ts';
@@ -46,15 +47,67 @@ export async function withLocal<T>(fn: (rt: LocalRuntime) => Promise<T>): Promis
   }
 }
 
-/** Writes lines to a file or stdout, waiting on back-pressure; `close` ends a file. */
+/**
+ * An `--out` path checked before any work: its folder must exist (the command does not guess whether to make it)
+ * and the path must not be a folder. Throws a UsageError naming the option, the path and the reason.
+ */
+export function outPath(file: string, option = '--out'): string {
+  const dir = dirname(resolve(file));
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    throw new UsageError(`${option} ${file}: the folder ${dir} does not exist; create it first`);
+  }
+  if (!isDir) throw new UsageError(`${option} ${file}: ${dir} is not a folder`);
+  try {
+    if (statSync(file).isDirectory()) throw new UsageError(`${option} ${file}: is a folder; give a file name`);
+  } catch (e) {
+    if (e instanceof UsageError) throw e; // else: no such file yet, as expected
+  }
+  return file;
+}
+
+/** The reader of stdout went away (`moments export ... | head`): the command stops quietly (lib/cli/main.ts). */
+export class OutputClosed extends Error {
+  constructor() {
+    super('output closed by the reader');
+  }
+}
+
+const isEpipe = (e: unknown) => (e as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
+
+/**
+ * Writes lines to a file or stdout, waiting on back-pressure; `close` ends a file. A failing stream (a full disk,
+ * stdout's reader gone) fails the pending write instead of waiting for a `drain` that never comes.
+ */
 export function lineWriter(file: string | undefined) {
   const out = file ? createWriteStream(file) : process.stdout;
+  let failed: Error | undefined;
+  const waiting = new Set<(e: Error) => void>();
+  const onError = (e: Error) => {
+    failed = isEpipe(e) ? new OutputClosed() : new Error(`${file ?? 'stdout'}: ${e.message}`, { cause: e });
+    for (const w of waiting) w(failed);
+  };
+  out.on('error', onError);
   return {
     async write(line: string): Promise<void> {
-      if (!out.write(line + '\n')) await new Promise<void>((r) => out.once('drain', () => r()));
+      if (failed) throw failed;
+      if (out.write(line + '\n')) return;
+      await new Promise<void>((ok, fail) => {
+        const done = () => (waiting.delete(fail), ok());
+        waiting.add(fail);
+        out.once('drain', done);
+      });
+      if (failed) throw failed;
     },
     async close(): Promise<void> {
-      if (file) await new Promise<void>((r) => (out as ReturnType<typeof createWriteStream>).end(() => r()));
+      try {
+        if (file && !failed) await new Promise<void>((r) => (out as ReturnType<typeof createWriteStream>).end(() => r()));
+      } finally {
+        out.off('error', onError);
+      }
+      if (failed && !(failed instanceof OutputClosed)) throw failed;
     },
   };
 }

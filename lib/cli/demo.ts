@@ -8,6 +8,7 @@ import { formatMinor } from '../money.ts';
 import type { FileSummary } from '../ingest/ports.ts';
 import { ingestProgress } from '../ingest/progress.ts';
 import { ingestFiles } from './ingest-files.ts';
+import { addCurrencies } from '../ingest/summary-warnings.ts';
 import { readFileSync } from 'node:fs';
 import { reportFromStores } from '../report/build-report.ts';
 import { resolve } from 'node:path';
@@ -68,7 +69,13 @@ export async function runDemo(opts: { customers: number; seed: number; months: n
   console.log(`moments demo: ${opts.customers} customers, ${from} .. ${to}, seed ${opts.seed}`);
   console.log(`  state in ${home} (set MOMENTS_HOME to change; delete it to start over)`);
   const w = writeSampleFiles(dir, { seed: opts.seed, customers: opts.customers, from, to });
-  console.log(`  sample written to ${dir}: ${w.orderFiles.length} daily order files, 1 member file, 1 unreadable file`);
+  // A cross-border shop exporting in USD while brand.currency is CNY: the ingest warns, the report shows a banner.
+  const usd = join(dir, 'orders-webshop-usd.csv');
+  writeFileSync(
+    usd,
+    'order_id,customer_id,ordered_at,amount,currency,status\n' + [1, 2, 3].map((i) => `W-${i},W00000${i},${cut},${20 * i}.00,USD,paid\n`).join(''),
+  );
+  console.log(`  sample written to ${dir}: ${w.orderFiles.length} daily order files, 1 member file, 1 unreadable file, 1 file in USD`);
 
   const rt = await openLocal({ asOf: cut });
   const summaries: FileSummary[] = [];
@@ -80,7 +87,7 @@ export async function runDemo(opts: { customers: number; seed: number; months: n
     console.log(`  configuration: examples/campaigns.json (${checked.config.campaigns.length} campaigns) activated`);
 
     const byDate = filesByDate(dir);
-    const history = [w.membersFile, ...[...byDate].filter(([d]) => d <= cut).flatMap(([, f]) => f), w.broken];
+    const history = [w.membersFile, ...[...byDate].filter(([d]) => d <= cut).flatMap(([, f]) => f), w.broken, usd];
     const tty = process.stdout.isTTY;
     let rows = 0;
     const onProgress = (p: { rows: number }) => void (rows = p.rows);
@@ -113,11 +120,15 @@ export async function runDemo(opts: { customers: number; seed: number; months: n
     );
     const enc = [...new Set(orders.map((s) => `${s.encoding}${s.compressed ? '+gzip' : ''}`))].join(', ');
     console.log(`           encodings seen: ${enc}`);
+    const currencies = addCurrencies(orders.map((s) => s.currencies)) ?? {};
+    console.log(`           applied by currency: ${Object.entries(currencies).map(([c, n]) => `${c} ${n}`).join(', ')} (brand.currency ${checked.config.brand.currency})`);
     if (members)
       console.log(
         `  members: ${members.rows} rows, ${members.applied} applied, ${members.rejected} rejected, ${members.rejectedFields} single values rejected`,
       );
     for (const q of quarantined) console.log(`  quarantined: ${q.file}: ${q.reason}`);
+    // Warnings as the ingest printed them: rows outside brand.currency add nothing to spend, points or tiers.
+    for (const s of summaries) for (const x of s.warnings ?? []) console.log(`  warning: ${s.file}: ${x}`);
 
     const snap = await rt.adapters.nightly.getSnapshot();
     const records: CustomerRecord[] = [];
@@ -174,6 +185,7 @@ export async function runDemo(opts: { customers: number; seed: number; months: n
     const built = await reportFromStores(to, rt.adapters, config);
     writeFileSync(report, built.html);
     console.log(`\nReport: ${report} (${built.charts} charts; open it in a browser, it needs no network)`);
+    for (const b of built.banners) console.log(`  banner: ${b}`);
     console.log(`\nDone in ${((Date.now() - t0) / 1000).toFixed(1)} s.`);
   } finally {
     await rt.close();

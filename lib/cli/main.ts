@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { UsageError } from './cli-support.ts';
+import { OutputClosed, UsageError } from './cli-support.ts';
 import { registerConfig } from './commands/config.ts';
 import { registerCustomer } from './commands/customer.ts';
 import { registerDeliver } from './commands/deliver.ts';
@@ -42,9 +42,20 @@ export function buildCli(): Command {
   return program;
 }
 
-/** Exit codes (design.md): 0 processed, 1 failure, 2 usage error. */
+/** Errors of a stdout whose reader is gone (`| head`): nothing more can be said there, and nothing is wrong. */
+const READER_GONE = new Set(['EPIPE', 'ERR_STREAM_DESTROYED']);
+function onStdoutError(e: NodeJS.ErrnoException): void {
+  if (!READER_GONE.has(e.code ?? '')) throw e;
+}
+
+/**
+ * Exit codes (design.md): 0 processed, 1 failure, 2 usage error. Output cut short by its reader (`| head`) ends
+ * the command quietly with 0, as `head` asked for no more: the lines it read were complete.
+ */
 export async function main(argv: string[]): Promise<number> {
   const program = buildCli();
+  // A console.log after the reader went away would otherwise end the process with an unhandled 'error' event.
+  if (!process.stdout.listeners('error').includes(onStdoutError)) process.stdout.on('error', onStdoutError);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
@@ -53,6 +64,7 @@ export async function main(argv: string[]): Promise<number> {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return 0;
       return 2;
     }
+    if (e instanceof OutputClosed) return 0;
     if (e instanceof UsageError) {
       console.error(`error: ${e.message}`);
       return 2;

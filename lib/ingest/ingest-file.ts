@@ -11,6 +11,7 @@ import { ordersRowHandler } from './orders-rows.ts';
 import { membersRowHandler } from './members-rows.ts';
 import type { RowHandler } from './row-handler.ts';
 import type { IngestAs } from './part-meta.ts';
+import { summaryWarnings } from './summary-warnings.ts';
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
@@ -178,6 +179,10 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps, as?: Ing
   summary.customers = touched.size;
   // The encoding may be decided only part-way through (a file that opens with a long ASCII stretch).
   summary.encoding = opened.encoding;
+  const currencies = handler.currencies?.();
+  if (currencies) Object.assign(summary, { currencies, brandCurrency: deps.config.brand.currency });
+  const warnings = summaryWarnings(summary);
+  if (warnings.length) summary.warnings = warnings;
   const reportKey = await report.close();
   if (reportKey) summary.report = reportKey;
   summary.processedAt = now().toISOString();

@@ -16,6 +16,7 @@ export function ordersRowHandler(
   const map = mapHeader<OrderColumn>(header, ORDER_COLUMNS, ORDER_HEADER_ALIASES, config.columns.orders, REQUIRED_ORDER_COLUMNS);
   const parseRow = compileOrderRow(map.index, { config, storeZones: storeZoneMap(config), defaultVersionMs, hasUpdatedAt: map.index.updated_at !== undefined });
   const touched = new Map<string, boolean>();
+  const currencies: Record<string, number> = {};
   return {
     missing: map.missing,
     ignored: map.ignored,
@@ -27,7 +28,9 @@ export function ordersRowHandler(
       let unchanged = 0;
       // Every customer with a valid row is touched (refreshed at the end); `true` when this run wrote for them.
       for (let i = 0; i < orders.length; i++) {
-        const id = orders[i]!.customerId;
+        const order = orders[i]!;
+        const id = order.customerId;
+        currencies[order.currency] = (currencies[order.currency] ?? 0) + 1;
         // Look up before setting: a Map.set on a present key costs about twice a get (measured).
         const was = touched.get(id);
         if (outcomes[i] === 'written') {
@@ -40,6 +43,7 @@ export function ordersRowHandler(
       return { unchanged, refused: [] };
     },
     touched: () => touched,
+    currencies: () => currencies,
     async finish(customerId, wrote, asOf) {
       await refreshCustomer(store, customerId, config, asOf, wrote);
     },

@@ -77,6 +77,13 @@ export interface FileSummary {
   quarantine?: string;
   reason?: string;
   ignoredColumns?: string[];
+  /** Orders only: applied rows (already known ones included) by currency; rejected rows are not counted here (their
+   * currency may be what is wrong with them), they are in the reject report. Sums to `applied`. */
+  currencies?: Record<string, number>;
+  /** brand.currency when the file was ingested: what `currencies` is compared with. */
+  brandCurrency?: string;
+  /** Lines the user should read (lib/ingest/summary-warnings.ts): other-currency rows, unused columns. */
+  warnings?: string[];
   /** A large file split across invocations: the number of parts and the plan (parts, row ranges, line offsets). */
   parts?: number;
   plan?: string;

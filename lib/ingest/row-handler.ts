@@ -22,4 +22,6 @@ export interface RowHandler<T extends object = object> {
   /** Customers touched, with whether this run wrote anything new for them. */
   touched(): Map<string, boolean>;
   finish(customerId: string, wrote: boolean, asOf: string): Promise<void>;
+  /** Orders: the applied items by currency (FileSummary.currencies). */
+  currencies?(): Record<string, number>;
 }

@@ -3,6 +3,7 @@ import { stringify } from 'csv-stringify/sync';
 import { rejectReportKey } from './file-meta.ts';
 import { planKey, type SplitPlan } from './part-meta.ts';
 import type { FileLedger, FileSummary, ObjectStore } from './ports.ts';
+import { addCurrencies, summaryWarnings } from './summary-warnings.ts';
 
 /** What every reject report starts with (RejectReport): a BOM for Excel and the column names. */
 const REPORT_HEAD = Buffer.from('\uFEFF' + stringify([['line', 'column', 'value', 'reason']]), 'utf8');
@@ -60,6 +61,8 @@ export async function finishSplit(plan: SplitPlan, deps: { objects: ObjectStore;
   else await deps.objects.remove(reportKey).catch(() => undefined); // a stale report of an earlier upload
   const quarantined = parts.findIndex((s) => s.status === 'quarantined');
   const q = parts[quarantined];
+  const currencies = addCurrencies(parts.map((s) => s.currencies));
+  const brandCurrency = parts.find((s) => s.brandCurrency)?.brandCurrency;
   const summary: FileSummary = {
     key,
     file: plan.original.file,
@@ -77,10 +80,15 @@ export async function finishSplit(plan: SplitPlan, deps: { objects: ObjectStore;
     ...(reports.length ? { report: reportKey } : {}),
     ...(q ? { quarantine: q.quarantine ?? '', reason: `part ${quarantined + 1} of ${parts.length}: ${q.reason ?? ''}; the other parts were applied` } : {}),
     ...(parts[0]?.ignoredColumns ? { ignoredColumns: parts[0].ignoredColumns } : {}),
+    ...(currencies ? { currencies } : {}),
+    ...(brandCurrency ? { brandCurrency } : {}),
     parts: plan.parts.length,
     plan: planKey(key, etag),
     processedAt: (deps.now ?? (() => new Date()))().toISOString(),
   };
+  // From the summed counts: the parts' own warnings would each give a part's share.
+  const warnings = summaryWarnings(summary);
+  if (warnings.length) summary.warnings = warnings;
   await deps.ledger.put(summary);
   return summary;
 }

@@ -8,6 +8,7 @@ import { campaignResults } from '../results/campaign-results.ts';
 import type { TouchRecord } from '../touches/touch.ts';
 import { reportCharts } from './report-data.ts';
 import { renderReportHtml } from './render-html.ts';
+import { currencyBanner, otherCurrencyCustomers } from './currency-banner.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -26,7 +27,7 @@ export interface ReportSources {
 }
 
 /** Reads the base once and renders the whole report. */
-export async function buildReport(asOf: string, src: ReportSources): Promise<{ html: string; charts: number; customers: number }> {
+export async function buildReport(asOf: string, src: ReportSources): Promise<{ html: string; charts: number; customers: number; banners: string[] }> {
   const customers: CustomerRecord[] = [];
   for await (const c of src.customers) {
     customers.push(c);
@@ -43,6 +44,8 @@ export async function buildReport(asOf: string, src: ReportSources): Promise<{ h
   const charts = reportCharts(customers, src.snapshots, results, src.config, asOf);
   const last = [...src.snapshots].sort((a, b) => (a.night < b.night ? -1 : 1)).pop();
   const buyers = customers.filter((c) => c.state && c.state.orderCount > 0).length;
+  // The base is read whole here anyway: counted from it, the banner is current as of the last ingest.
+  const banner = currencyBanner(otherCurrencyCustomers(customers), src.config.brand.currency, buyers);
   const html = renderReportHtml({
     brand: src.config.brand.name,
     asOf,
@@ -58,9 +61,10 @@ export async function buildReport(asOf: string, src: ReportSources): Promise<{ h
       'Half-life: median days to the second purchase among a cohort\'s customers who came back. Campaign results: intention to treat against the hash control group, Welch 95% intervals (see the README).',
       'Best-sellers are the products most often in first orders; stickiness needs a products column in the order export.',
     ],
+    ...(banner ? { banners: [banner] } : {}),
     chartJs: chartJsSource(),
   });
-  return { html, charts: charts.length, customers: customers.length };
+  return { html, charts: charts.length, customers: customers.length, banners: banner ? [banner] : [] };
 }
 
 /** The stores a report reads: the customer base, the touch log and the nightly's snapshots. */
@@ -76,7 +80,7 @@ export async function reportFromStores(
   stores: ReportStores,
   config: MomentsConfig,
   onProgress?: (customers: number) => void,
-): Promise<{ html: string; charts: number; customers: number }> {
+): Promise<{ html: string; charts: number; customers: number; banners: string[] }> {
   return buildReport(asOf, {
     customers: stores.customers.scanCustomers(),
     touches: stores.touches.scan(),

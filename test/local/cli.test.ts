@@ -42,7 +42,7 @@ describe('npx moments (through the local stack, in a child process)', () => {
     const r = moments('ingest', '--as-of', '2026-03-31', again);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(
-      /orders-2026-03-05-resent\.csv: 3 rows, 2 applied \(2 already known\), 1 rejected, 1 customers; report: .*rejected\/orders-2026-03-05-resent\.csv\.errors\.csv/,
+      /orders-2026-03-05-resent\.csv: 3 rows, 2 applied \(2 already known\), 1 rejected, 1 customers, by currency CNY 2; report: .*rejected\/orders-2026-03-05-resent\.csv\.errors\.csv/,
     );
     const same = moments('ingest', '--as-of', '2026-03-31', orders);
     expect(same.out).toMatch(/orders-2026-03-05\.csv: identical content already ingested at .*; nothing to do/);

@@ -21,6 +21,10 @@ describe('npm start (the demo), small', () => {
     expect(r.stdout).toContain('gb18030');
     expect(r.stdout).toMatch(/members: 3\d\d rows/);
     expect(r.stdout).toContain('quarantined: orders-');
+    // The USD file: its ingest warning and the report's banner, both naming the currency and brand.currency.
+    expect(r.stdout).toMatch(/applied by currency: CNY \d+, USD 3 \(brand\.currency CNY\)/);
+    expect(r.stdout).toContain('warning: orders-webshop-usd.csv: 3 rows in USD, not the brand currency CNY (brand.currency in the configuration)');
+    expect(r.stdout).toContain('banner: Spend outside the brand currency CNY: USD for 3 customers');
     expect(r.stdout).toContain('Where to look');
     // The handler's own JSON logs stay out of the CLI's output.
     expect(r.stdout).not.toContain('"level"');

@@ -108,7 +108,7 @@ async function expectSameAsClean(
   store: DynamoCustomerStore,
   expected: { rows: number; bad: number },
 ) {
-  const pick = (s: FileSummary) => ({ status: s.status, rows: s.rows, applied: s.applied, rejected: s.rejected, customers: s.customers, report: s.report });
+  const pick = (s: FileSummary) => ({ status: s.status, rows: s.rows, applied: s.applied, rejected: s.rejected, customers: s.customers, report: s.report, currencies: s.currencies, warnings: s.warnings });
   expect(pick(got)).toEqual(pick(clean.summary));
   expect(got.rows).toBe(expected.rows);
   expect(got.applied + got.rejected).toBe(got.rows);

@@ -64,12 +64,12 @@ function world(splitRows: number) {
 }
 
 const HEADER = 'order_id,customer_id,ordered_at,amount,currency,status,store_id,channel,region,products\r\n';
-function orderLines(n: number, opts: { bad?: (i: number) => boolean; quoted?: (i: number) => boolean } = {}): string[] {
+function orderLines(n: number, opts: { bad?: (i: number) => boolean; quoted?: (i: number) => boolean; currency?: (i: number) => string } = {}): string[] {
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
     const customer = opts.bad?.(i) ? '' : String(1 + (i % 7)).padStart(5, '0');
     const region = opts.quoted?.(i) ? `"华东 ${i}\r\nline two, ""quoted""\nline three"` : '华东';
-    out.push(`O${i},${customer},2026-02-${String(1 + (i % 19)).padStart(2, '0')} 10:00:00,${(i % 50) + 1}.50,CNY,paid,S001,store,${region},SKU-${i}\r\n`);
+    out.push(`O${i},${customer},2026-02-${String(1 + (i % 19)).padStart(2, '0')} 10:00:00,${(i % 50) + 1}.50,${opts.currency?.(i) ?? 'CNY'},paid,S001,store,${region},SKU-${i}\r\n`);
   }
   return out;
 }
@@ -85,6 +85,7 @@ async function expectSameAsWhole(key: string, body: Buffer, splitRows: number, h
   const pick = (x: FileSummary | undefined) => ({
     status: x?.status, rows: x?.rows, applied: x?.applied, rejected: x?.rejected, rejectedFields: x?.rejectedFields,
     report: x?.report, encoding: x?.encoding, compressed: x?.compressed, file: x?.file, kind: x?.kind, ignoredColumns: x?.ignoredColumns,
+    currencies: x?.currencies, brandCurrency: x?.brandCurrency, warnings: x?.warnings,
   });
   expect(pick(s.summary)).toEqual(pick(w.summary));
   // Which of two rows of one order is "already known" depends on which is written first (whole files too).
@@ -135,6 +136,18 @@ describe('splitting a large file across invocations', () => {
     for (const row of [4, 13, 22, 31]) expect(report).toContain(`\n${lineOf(row)},customer_id,,missing customer id`);
     expect(s.summary).toMatchObject({ parts: 7, rejected: 5, report: 'rejected/orders-2026-02-20.csv.errors.csv' });
     expect(whole.text('rejected/orders-2026-02-20.csv.errors.csv')).toBe(report);
+  });
+
+  it('parts add up to the currency counts and warnings of the whole file, not one warning per part', async () => {
+    const cur = (i: number) => (i % 3 === 0 ? 'USD' : i % 7 === 1 ? 'EUR' : 'CNY');
+    const lines = orderLines(31, { currency: cur, bad: (i) => i % 10 === 5 });
+    const { s } = await expectSameAsWhole('incoming/orders/orders-2026-02-20.csv', Buffer.from(HEADER + lines.join('')), 4);
+    const expected: Record<string, number> = {};
+    for (let i = 0; i < 31; i++) if (i % 10 !== 5) expected[cur(i)] = (expected[cur(i)] ?? 0) + 1;
+    expect(s.summary?.currencies).toEqual(expected);
+    expect(s.summary?.warnings).toHaveLength(2);
+    expect(s.summary?.warnings?.[0]).toContain(`${expected['EUR']} rows in EUR, not the brand currency CNY`);
+    expect(s.summary?.warnings?.[1]).toContain(`${expected['USD']} rows in USD, not the brand currency CNY`);
   });
 
   it('never cuts a quoted field with line breaks, even where a cut would fall inside it', async () => {

@@ -4,7 +4,7 @@ import { formatMinor } from '../../money.ts';
 import { eraseCustomer, type ErasureResult } from '../../privacy/erase-customer.ts';
 import { exportCustomer } from '../../privacy/export-customer.ts';
 import type { AuditEntry } from '../../privacy/ports.ts';
-import { withRuntime } from '../cli-support.ts';
+import { outPath, withRuntime } from '../cli-support.ts';
 import { defaultOperator, eraseDeps, exportDeps } from '../privacy-deps.ts';
 
 export function registerCustomer(program: Command): void {
@@ -64,6 +64,7 @@ export function registerCustomer(program: Command): void {
     .option('--reason <text>', 'why (e.g. the ticket of the request); kept in the audit')
     .option('--by <operator>', 'who asks for it (default: your login name)')
     .action(async (id: string, o: { out?: string; reason?: string; by?: string }) => {
+      if (o.out) outPath(o.out);
       await withRuntime(program, async (rt) => {
         const r = await exportCustomer({ customerId: id, operator: o.by ?? defaultOperator(), reason: o.reason }, exportDeps(rt));
         if (!r.found) {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { touchExportRows } from '../../touches/touch.ts';
-import { lineWriter, targetCheck, targetOf, withLocal, withRuntime } from '../cli-support.ts';
+import { lineWriter, outPath, targetCheck, targetOf, withLocal, withRuntime } from '../cli-support.ts';
 import { customerExportRow } from '../export-fields.ts';
 import { localTouches } from '../local-touches.ts';
 
@@ -11,6 +11,7 @@ export function registerExport(program: Command): void {
     .description('one customer per line')
     .option('-o, --out <file>', 'write to a file instead of stdout')
     .action(async (o: { out?: string }) => {
+      if (o.out) outPath(o.out);
       let n = 0;
       await withRuntime(program, async (rt) => {
         const out = lineWriter(o.out);
@@ -35,6 +36,7 @@ export function registerExport(program: Command): void {
     .option('-o, --out <file>', 'write to a file instead of stdout')
     .action(async (o: { out?: string }) => {
       targetCheck(targetOf(program));
+      if (o.out) outPath(o.out);
       await withLocal(async (rt) => {
         const local = localTouches(rt);
         const out = lineWriter(o.out);

@@ -2,8 +2,9 @@ import { statSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { ingestProgress } from '../../ingest/progress.ts';
 import { asOfOption, targetCheck, targetOf, UsageError, withRuntime } from '../cli-support.ts';
-import { summaryLine } from '../await-ingest.ts';
+import { summaryLine, warningLines } from '../await-ingest.ts';
 import { ingestFiles } from '../ingest-files.ts';
+import { progressLine } from '../progress-line.ts';
 
 export function registerIngest(program: Command): void {
   program
@@ -22,10 +23,8 @@ export function registerIngest(program: Command): void {
           throw new UsageError(`cannot read ${f}: no such file`);
         }
       }
-      const tty = process.stderr.isTTY && !o.json;
-      const onProgress = (p: { file: string; rows: number }) => {
-        if (tty) process.stderr.write(`\r  ${p.file}: ${p.rows.toLocaleString()} rows read…`);
-      };
+      const progress = progressLine(process.stderr, !o.json);
+      const onProgress = (p: { file: string; rows: number }) => progress.show(`  ${p.file}: ${p.rows.toLocaleString()} rows read…`);
       let failed = false;
       await withRuntime(
         program,
@@ -35,15 +34,17 @@ export function registerIngest(program: Command): void {
             for (const f of files) {
               const started = new Date().toISOString();
               const [s] = await ingestFiles(rt, [f], o.kind ? { kind: o.kind } : {});
-              if (tty) process.stderr.write('\r\x1b[K');
+              progress.clear();
               if (!s) continue;
               if (s.status === 'quarantined') failed = true;
               // The ledger answers for a file whose exact content was ingested before: say so instead of re-counting.
               const earlier = s.processedAt < started;
               if (o.json) console.log(JSON.stringify(earlier ? { ...s, alreadyIngested: true } : s));
               else if (earlier)
-                console.log(`${s.file}: identical content already ingested at ${s.processedAt}: ${s.rows} rows, ${s.applied} applied, ${s.rejected} rejected; nothing to do`);
-              else console.log(summaryLine(s, rt.where));
+                console.log(
+                  `${s.file}: identical content already ingested at ${s.processedAt}: ${s.rows} rows, ${s.applied} applied, ${s.rejected} rejected; nothing to do${warningLines(s)}`,
+                );
+              else console.log(summaryLine(s, rt.where) + warningLines(s));
             }
           } finally {
             ingestProgress.off('progress', onProgress);

@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import { listQuarantine, reprocessQuarantined } from '../../operations/quarantine.ts';
 import { RunbookInputError } from '../../operations/replay.ts';
 import { UsageError, withRuntime } from '../cli-support.ts';
-import { awaitIngest, summaryLine } from '../await-ingest.ts';
+import { awaitIngest, summaryLine, warningLines } from '../await-ingest.ts';
 
 /** Runbook: what the ingest quarantined, and sending it through again. */
 export function registerQuarantine(program: Command): void {
@@ -50,7 +50,7 @@ export function registerQuarantine(program: Command): void {
           failed = r.summary.status === 'quarantined';
           if (o.json) console.log(JSON.stringify({ ...r.summary, reprocessed: true, quarantineCleared: r.cleared }));
           else {
-            console.log(`${summaryLine(r.summary, rt.where)} (ingested again as ${r.key})`);
+            console.log(`${summaryLine(r.summary, rt.where)} (ingested again as ${r.key})${warningLines(r.summary)}`);
             if (r.cleared) console.log(`removed ${rt.where(key.startsWith('quarantine/') ? key : `quarantine/${key}`)} and its reason`);
           }
         } catch (e) {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { replayFile, RunbookInputError } from '../../operations/replay.ts';
 import { UsageError, withRuntime } from '../cli-support.ts';
-import { awaitIngest, summaryLine } from '../await-ingest.ts';
+import { awaitIngest, summaryLine, warningLines } from '../await-ingest.ts';
 
 /** Runbook: run the ingest again on files already in the bucket (after a mapping change or a fix). */
 export function registerReplay(program: Command): void {
@@ -22,7 +22,7 @@ export function registerReplay(program: Command): void {
             });
             if (r.summary.status === 'quarantined') failed = true;
             if (o.json) console.log(JSON.stringify({ ...r.summary, replayed: true, ledgerEntriesRemoved: r.forgotten, receivedAt: r.receivedAt }));
-            else console.log(`replayed ${summaryLine(r.summary, rt.where)}`);
+            else console.log(`replayed ${summaryLine(r.summary, rt.where)}${warningLines(r.summary)}`);
           } catch (e) {
             if (e instanceof RunbookInputError) throw new UsageError(e.message);
             throw e;

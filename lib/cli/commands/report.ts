@@ -2,7 +2,8 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { reportFromStores } from '../../report/build-report.ts';
 import { today } from '../../time.ts';
-import { asOfOption, withRuntime } from '../cli-support.ts';
+import { asOfOption, outPath, withRuntime } from '../cli-support.ts';
+import { progressLine } from '../progress-line.ts';
 
 export function registerReport(program: Command): void {
   program
@@ -11,16 +12,16 @@ export function registerReport(program: Command): void {
     .addOption(asOfOption())
     .requiredOption('--out <file>', 'where to write the HTML file')
     .action(async (o: { asOf?: string; out: string }) => {
+      outPath(o.out);
       await withRuntime(program, async (rt) => {
         const { config } = await rt.adapters.config.load();
         const asOf = o.asOf ?? (await rt.adapters.nightly.getCursor()) ?? today(config.brand.timeZone);
-        const tty = process.stderr.isTTY;
-        const r = await reportFromStores(asOf, rt.adapters, config, (n) => {
-          if (tty) process.stderr.write(`\r  reading customers: ${n.toLocaleString('en')}`);
-        });
-        if (tty) process.stderr.write('\r\x1b[K');
+        const progress = progressLine();
+        const r = await reportFromStores(asOf, rt.adapters, config, (n) => progress.show(`  reading customers: ${n.toLocaleString('en')}`));
+        progress.clear();
         writeFileSync(o.out, r.html);
         console.log(`${o.out}: ${r.charts} charts over ${r.customers} customers, as of ${asOf}`);
+        for (const b of r.banners) console.log(`  warning: ${b}`);
       });
     });
 }

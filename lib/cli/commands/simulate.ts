@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { configSchema } from '../../config/schema.ts';
 import { isIsoDate } from '../../time.ts';
 import { reportConfigErrors, targetCheck, targetOf, UsageError, withLocal } from '../cli-support.ts';
+import { progressLine } from '../progress-line.ts';
 import { simulate } from '../simulate.ts';
 
 export function registerSimulate(program: Command): void {
@@ -21,6 +22,7 @@ export function registerSimulate(program: Command): void {
       for (const d of [o.from, o.to]) if (!isIsoDate(d)) throw new UsageError(`expected a date YYYY-MM-DD, got "${d}"`);
       if (o.from > o.to) throw new UsageError(`--from ${o.from} is after --to ${o.to}`);
       if (o.config && reportConfigErrors(o.config)) return;
+      const progress = progressLine();
       await withLocal(async (rt) => {
         if (o.config) {
           const text = readFileSync(o.config, 'utf8');
@@ -31,11 +33,11 @@ export function registerSimulate(program: Command): void {
           if (o.json) console.log(JSON.stringify(r));
           else {
             const other = Object.entries(r.other).map(([k, n]) => `${n} ${k}`).join(', ');
-            process.stderr.write(`\r\x1b[K  ${r.date}: ${r.rows} rows, ${r.due} customers due, ${r.sent} touches sent${other ? `, ${other}` : ''}`);
+            progress.show(`  ${r.date}: ${r.rows} rows, ${r.due} customers due, ${r.sent} touches sent${other ? `, ${other}` : ''}`);
           }
         });
         if (!o.json) {
-          process.stderr.write('\n');
+          progress.keep();
           console.log(`${days.length} days simulated, ${days.reduce((n, d) => n + d.sent, 0)} touches sent; npx moments export touches`);
         }
       });
