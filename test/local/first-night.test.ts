@@ -93,7 +93,7 @@ function expectedTier(c: Customer, at: number): string {
   for (let day = c.days[0]!; day <= at; day++) {
     const e = earned(day);
     if (cur < 0 || e > cur) {
-      cur = cur < 0 ? e : e;
+      cur = e;
       review = shiftMonths(day, 12);
       downgradeOn = null;
       continue;
@@ -145,7 +145,7 @@ function writeShiftedSample(path: string): { customers: Map<string, Customer>; r
     const n = (seq.get(k) ?? 0) + 1;
     seq.set(k, n);
     out.push(`${k}-${n},${id},${isoOf(day)},${dollars},USD,paid`);
-    const c = customers.get(id) ?? { days: [], spendByDay: new Map() };
+    const c: Customer = customers.get(id) ?? { days: [], spendByDay: new Map() };
     if (!c.days.includes(day)) c.days.push(day);
     c.spendByDay.set(day, (c.spendByDay.get(day) ?? 0) + Math.round(Number(dollars) * 100));
     customers.set(id, c);
