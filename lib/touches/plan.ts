@@ -59,6 +59,8 @@ function lastStatementDay(c: Extract<Campaign, { moment: 'statement' }>, date: s
   return d <= date ? d : dayOfMonth(addDays(`${date.slice(0, 8)}01`, -1), c.dayOfMonth);
 }
 
+const earliest = (a: string, b: string) => (a < b ? a : b);
+
 /** The day a stage or tier changed plus the campaign's delay: the stage is known once that night closes. */
 const afterChange = (since: string, c: { delayDays: number }) => addDays(since, c.delayDays);
 
@@ -185,7 +187,7 @@ export function proposeTouches(v: CustomerView, night: string, config: MomentsCo
             const t = addDays(l.expiresOn, -step);
             // Caught up after the lot closed: still proposed, so the planner logs it expired rather than nothing.
             if (!live(t)) continue;
-            const u = until(t) < l.expiresOn ? until(t) : l.expiresOn;
+            const u = earliest(until(t), l.expiresOn);
             add(c, `${l.month}@${step}`, t, u, { deadline: l.expiresOn }, { lot: { points: l.remaining, expiresOn: l.expiresOn }, deadline: l.expiresOn });
           }
         }
@@ -212,7 +214,7 @@ export function proposeTouches(v: CustomerView, night: string, config: MomentsCo
         if (c.downgradeWarningDays !== null && !t.downgradeOn) {
           const w = addDays(t.reviewOn, -c.downgradeWarningDays);
           if (live(w) && planned < t.reviewOn && wouldFailReview(s, d, config))
-            add(c, `warn@${t.reviewOn}`, w, addDays(t.reviewOn, -1), { deadline: t.reviewOn }, { deadline: t.reviewOn });
+            add(c, `warn@${t.reviewOn}`, w, earliest(until(w), addDays(t.reviewOn, -1)), { deadline: t.reviewOn }, { deadline: t.reviewOn });
         }
         break;
       }
