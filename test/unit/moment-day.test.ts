@@ -13,6 +13,7 @@ import { planCustomerTouches } from '../../lib/touches/decide-plan.ts';
 import { proposeTouches } from '../../lib/touches/plan.ts';
 import { nightRunTime } from '../../lib/touches/timing.ts';
 import type { TouchRecord } from '../../lib/touches/touch.ts';
+import { earliestAllowed, inQuiet } from '../support/moment-day-oracle.ts';
 
 /**
  * "A moment's day is the day the customer gets it": a simulated run of every night over random configurations,
@@ -164,22 +165,6 @@ function intendedDay(t: TouchRecord, s: Scenario, config: MomentsConfig): string
   throw new Error(`no intended day for ${t.moment}`);
 }
 
-const minutesOf = (hm: string) => Number(hm.slice(0, 2)) * 60 + Number(hm.slice(3));
-function quiet(at: DateTime, q: { start: string; end: string }): boolean {
-  const m = at.hour * 60 + at.minute;
-  const [a, b] = [minutesOf(q.start), minutesOf(q.end)];
-  return a <= b ? m >= a && m < b : m >= a || m < b;
-}
-
-/** The earliest instant (by the minute) at or after D's sendAt and the planning time that is outside quiet hours. */
-function earliestAllowed(d: string, zone: string, plannedAt: number, s: Scenario): DateTime {
-  const onTime = DateTime.fromISO(`${d}T${s.sendAt}`, { zone });
-  let t = DateTime.fromMillis(Math.max(onTime.toMillis(), plannedAt), { zone }).startOf('minute');
-  if (t.toMillis() < plannedAt) t = t.plus({ minutes: 1 });
-  for (let i = 0; i < 2 * 24 * 60 && quiet(t, s.quiet); i++) t = t.plus({ minutes: 1 });
-  return t;
-}
-
 const farApart: Scenario = {
   brandZone: 'Pacific/Pago_Pago',
   customerZone: 'Pacific/Kiritimati',
@@ -224,7 +209,7 @@ describe("a moment's day is the day the customer gets it", () => {
             expect(daysFrom(d, plusDays(night, 1)), label).toBeLessThanOrEqual(s.usefulDays);
           }
           const plannedAt = nightRunTime(nights[t.key]!, config).getTime();
-          const e = earliestAllowed(d, zone, plannedAt, s);
+          const e = earliestAllowed(d, zone, plannedAt, s.sendAt, s.quiet);
           // Useful for usefulDays after D; never past the lot's expiry or the day before the review it warns of;
           // the second-purchase nudge through its window.
           const step = Number(t.periodKey.split('@')[1]);
@@ -246,7 +231,7 @@ describe("a moment's day is the day the customer gets it", () => {
           // Never earlier than the earliest allowed instant, on the same local day as it.
           expect(at.toMillis(), label).toBeGreaterThanOrEqual(e.toMillis());
           expect(day(at), label).toBe(day(e));
-          expect(quiet(at, s.quiet), label).toBe(false);
+          expect(inQuiet(at, s.quiet), label).toBe(false);
           if (day(at) === d) onDay++;
           else {
             // Later than D only with a reason on record: quiet hours, or D already over where the customer is.
@@ -255,7 +240,7 @@ describe("a moment's day is the day the customer gets it", () => {
           }
           // On time when nothing stands in the way: D at sendAt exactly.
           const onTime = DateTime.fromISO(`${d}T${s.sendAt}`, { zone });
-          if (onTime.toMillis() >= plannedAt && !quiet(onTime, s.quiet)) expect(at.toMillis(), label).toBe(onTime.toMillis());
+          if (onTime.toMillis() >= plannedAt && !inQuiet(onTime, s.quiet)) expect(at.toMillis(), label).toBe(onTime.toMillis());
         }
         // Completeness, from the rows: every birthday and every order's post-purchase whose planning night lies
         // in the run has its touch (the due index woke the customer on the right night).
