@@ -99,7 +99,7 @@ export function planCustomerTouches(
     }
     t = { ...t, channel: ch.channel };
     if (late) {
-      const why = `planned after its day ${p.triggerDate} had ended in ${zone} (the night closing the day before ran ${ctx.now.toISOString()})`;
+      const why = `planned at ${ctx.now.toISOString()}, after its day ${p.triggerDate} had ended in ${zone}`;
       if (at > usefulUntil) {
         out.push(decide(t, ctx.now, 'expired', `${why}, past its useful date ${p.usefulUntil}`));
         continue;
