@@ -114,7 +114,8 @@ export function planCustomerTouches(
     const windowMs = policy.frequencyCap.windowDays * 86_400_000;
     let moved = false;
     while (booked.filter((b) => b > at - windowMs && b < at + windowMs).length >= policy.frequencyCap.maxTouches && at <= usefulUntil) {
-      at = localTime(addDays(localDateOf(at, zone), 1), policy.sendAt, zone);
+      // The next day's send time, itself kept out of quiet hours (sendAt may lie inside them).
+      at = nextAllowed(localTime(addDays(localDateOf(at, zone), 1), policy.sendAt, zone), zone, policy.quietHours);
       moved = true;
     }
     if (at > usefulUntil) {

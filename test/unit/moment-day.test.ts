@@ -72,7 +72,7 @@ const scenario = fc.record({
 });
 type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
 
-function configOf(s: Scenario): MomentsConfig {
+function configOf(s: Scenario, cap = { maxTouches: 50, windowDays: 1 }): MomentsConfig {
   const params: Record<string, object> = {
     statement: { dayOfMonth: s.dayOfMonth, leadDays: s.leadDays },
     'points-expiry': { stepsDays: s.steps },
@@ -86,8 +86,8 @@ function configOf(s: Scenario): MomentsConfig {
     brand: { ...example.brand, timeZone: s.brandZone },
     stores: [{ id: 'S1', name: 'store', ...(s.storeZone ? { timeZone: s.storeZone } : {}) }],
     nightly: { ...example.nightly, localTime: s.nightlyAt },
-    // The cap is out of the way here: this is about the day, not about collisions.
-    contactPolicy: { ...example.contactPolicy, sendAt: s.sendAt, quietHours: s.quiet, frequencyCap: { maxTouches: 50, windowDays: 1 } },
+    // By default the cap is out of the way: the first property is about the day, the second about collisions.
+    contactPolicy: { ...example.contactPolicy, sendAt: s.sendAt, quietHours: s.quiet, frequencyCap: cap },
     campaigns: example.campaigns.map((c: { moment: string }) => ({ ...c, ...(params[c.moment] ?? {}), enabled: true, holdOut: 0, usefulDays: s.usefulDays, channels: ['sms'], audience: {} })),
   });
 }
@@ -274,5 +274,44 @@ describe("a moment's day is the day the customer gets it", () => {
     expect(aheadExpired).toBeGreaterThan(0);
     // Every moment was exercised.
     expect([...seen].sort()).toEqual(['birthday', 'points-expiry', 'post-purchase', 'second-purchase', 'statement', 'tier-change', 'win-back']);
+  });
+  it('under a tight frequency cap a touch moves only forward, day by day, within its useful date, else is logged expired', () => {
+    let moved = 0;
+    let expired = 0;
+    fc.assert(
+      fc.property(scenario, fc.record({ maxTouches: fc.integer({ min: 1, max: 2 }), windowDays: fc.integer({ min: 1, max: 7 }) }), (s, cap) => {
+        const config = configOf(s, cap);
+        const zone = s.customerZone ?? s.storeZone ?? s.brandZone;
+        const { log, nights } = simulate(s, config);
+        const sent: number[] = [];
+        for (const t of log.values()) {
+          const d = intendedDay(t, s, config);
+          const label = `${t.key} for ${d} in ${zone}, night ${nights[t.key]}`;
+          const e = earliestAllowed(d, zone, nightRunTime(nights[t.key]!, config).getTime(), s.sendAt, s.quiet);
+          if (t.status === 'expired') {
+            expired++;
+            expect(t.reason, label).toMatch(/useful date|deadline|had ended/);
+            continue;
+          }
+          expect(t.status, label).toBe('planned');
+          const at = DateTime.fromISO(t.plannedFor, { zone });
+          // Never earlier than the uncapped time, never in quiet hours, never after its useful date.
+          expect(at.toMillis(), label).toBeGreaterThanOrEqual(e.toMillis());
+          expect(inQuiet(at, s.quiet), label).toBe(false);
+          expect(t.plannedFor <= t.usefulUntil, label).toBe(true);
+          if (day(at) !== day(e)) {
+            moved++;
+            expect(t.decisions.some((x) => x.status === 'deferred' && /frequency cap/.test(x.reason)), label).toBe(true);
+          }
+          sent.push(at.toMillis());
+        }
+        // And the cap holds over what was planned.
+        sent.sort((a, b) => a - b);
+        for (let i = cap.maxTouches; i < sent.length; i++) expect(sent[i]! - sent[i - cap.maxTouches]!).toBeGreaterThanOrEqual(cap.windowDays * 86_400_000);
+      }),
+      { numRuns: 25, seed: 11 },
+    );
+    expect(moved).toBeGreaterThan(0);
+    expect(expired).toBeGreaterThan(0);
   });
 });
