@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig, type MomentsConfig } from '../../lib/config/schema.ts';
+import { validateConfigJson } from '../../lib/config/validate.ts';
 import { advanceDerived, deriveFromOrders, type DerivedState } from '../../lib/derive/derive.ts';
 import type { ProfileFields } from '../../lib/members/profile.ts';
 import type { OrderRecord } from '../../lib/orders/order.ts';
@@ -313,5 +314,13 @@ describe("a moment's day is the day the customer gets it", () => {
     );
     expect(moved).toBeGreaterThan(0);
     expect(expired).toBeGreaterThan(0);
+  });
+  it('a delay of 0 days after an order, a stage or an upgrade is a configuration error naming the field: that day closes only at its night', () => {
+    for (const moment of ['post-purchase', 'win-back', 'tier-change']) {
+      const i = example.campaigns.findIndex((c: { moment: string }) => c.moment === moment);
+      const json = { ...example, campaigns: example.campaigns.map((c: object, j: number) => (j === i ? { ...c, delayDays: 0 } : c)) };
+      const errors = validateConfigJson(json).errors;
+      expect(errors.some((e) => e.startsWith(`$.campaigns[${i}].delayDays`)), `${moment}: ${errors.join('; ')}`).toBe(true);
+    }
   });
 });
