@@ -2,7 +2,7 @@
  * load-touches: 100,000 touches in one night through the send path at the configured send rates.
  *
  * On the local stack (touch log and member profiles in dynalite, email to aws-ses-v2-local, SMS to the SNS stub):
- * TOUCHES customers who bought on 2026-06-28 get one post-purchase touch each from the nightly's own planning
+ * TOUCHES customers who bought on 2026-06-29 get one post-purchase touch each from the nightly's own planning
  * (lib/testing/touch-load.ts: half by SMS, half by email), all due at the 10:00 send time of 2026-06-30. Then
  * the send side runs as on AWS (lib/testing/send-fleet.ts): SQS batches of 10 to at most 5 send containers
  * (TOUCH_SETTINGS in infra/constructs/touches.ts), each running the real batch handler with the send handler's
@@ -52,7 +52,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     const queue = new LocalTouchQueue();
     log(`planning ${n} touches (profiles, states, planNightTouches) ...`);
     const t0 = performance.now();
-    const plan = await planTouchLoad(n, { customers: a.customers, touches: a.touches, queue, config }, '2026-06-28', (d) =>
+    const plan = await planTouchLoad(n, { customers: a.customers, touches: a.touches, queue, config }, '2026-06-29', (d) =>
       log(`  ${d} (${((performance.now() - t0) / 1000).toFixed(0)} s)`),
     );
     const planSeconds = (performance.now() - t0) / 1000;

@@ -61,6 +61,16 @@ const common = {
     .describe('Templates per locale (zh-CN required; en and others optional, zh-CN is the fallback).'),
 };
 
+/** A change found by the night closing day S can reach the customer on S+1 at the earliest (lib/touches/moment-day.ts). */
+const afterChangeDelay = (what: string) =>
+  z
+    .number()
+    .int()
+    .min(1)
+    .max(30)
+    .default(1)
+    .describe(`Delivered this many days after the day of the ${what}; at least 1: that day is known once its night closes.`);
+
 export const campaignSchema = z.discriminatedUnion('moment', [
   z.strictObject({
     ...common,
@@ -84,6 +94,7 @@ export const campaignSchema = z.discriminatedUnion('moment', [
     ...common,
     moment: z.literal('win-back'),
     onStages: z.array(z.string().min(1).max(50)).max(50).default(['declining', 'lapsed']).describe('Sent when a customer enters one of these stages.'),
+    delayDays: afterChangeDelay('stage entry'),
   }),
   z.strictObject({
     ...common,
@@ -103,6 +114,7 @@ export const campaignSchema = z.discriminatedUnion('moment', [
       .nullable()
       .default(30)
       .describe('Warn this many days before a review the customer would fail; null: no warning.'),
+    delayDays: afterChangeDelay('upgrade'),
   }),
   z.strictObject({
     ...common,
@@ -112,7 +124,13 @@ export const campaignSchema = z.discriminatedUnion('moment', [
   z.strictObject({
     ...common,
     moment: z.literal('post-purchase'),
-    delayDays: z.number().int().min(0).max(30).default(1),
+    delayDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(30)
+      .default(1)
+      .describe('Delivered this many days after the order day; at least 1: the order day is closed by the night that plans the touch.'),
   }),
 ]);
 

@@ -8,7 +8,6 @@ import { mapPool } from '../pool.ts';
 import { planNightTouches } from '../touches/plan-night.ts';
 import type { TouchQueue, TouchStore } from '../touches/ports.ts';
 import { nightRunTime } from '../touches/timing.ts';
-import { addDays } from '../time.ts';
 
 /**
  * A night with one touch per customer, for load runs (test/local/load-touches.test.ts, bench/load-touches.ts):
@@ -44,7 +43,7 @@ export function touchLoadConfig(rates: { sms: number; email: number }): MomentsC
 
 export const customerIdOf = (i: number) => `L${String(i).padStart(7, '0')}`;
 
-/** Writes `n` member profiles, derives customers who bought on `purchaseDay`, and plans the next night's touches. */
+/** Writes `n` member profiles, derives customers who bought on `purchaseDay`, and plans that night's touches. */
 export async function planTouchLoad(
   n: number,
   deps: { customers: CustomerStore; touches: TouchStore; queue: TouchQueue; config: MomentsConfig },
@@ -52,8 +51,9 @@ export async function planTouchLoad(
   onProgress?: (done: number) => void,
 ): Promise<{ night: string; planned: number; sms: number; email: number }> {
   const { config } = deps;
-  // Delay 1 day: the touch is due on the day after the purchase, planned by that night's run, sent the morning after.
-  const night = addDays(purchaseDay, 1);
+  // Delay 1 day: the touch is for the day after the purchase, planned by the night closing the purchase day
+  // (lib/touches/moment-day.ts), sent that next morning.
+  const night = purchaseDay;
   let planned = 0;
   let sms = 0;
   let done = 0;

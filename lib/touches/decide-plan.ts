@@ -3,6 +3,7 @@ import type { Campaign, Channel } from '../config/campaigns-schema.ts';
 import type { MomentsConfig } from '../config/schema.ts';
 import type { ProfileFields } from '../members/profile.ts';
 import { addDays } from '../time.ts';
+import { leadTimeBroken } from './moment-day.ts';
 import type { TouchProposal } from './plan.ts';
 import { inQuietHours, localDateOf, localTime, nextAllowed } from './timing.ts';
 import { decide, type TouchRecord } from './touch.ts';
@@ -60,10 +61,12 @@ export function planCustomerTouches(
   const sorted = [...proposals].sort((a, b) => b.priority - a.priority || (a.key < b.key ? -1 : 1));
   for (const p of sorted) {
     const c = campaigns.get(p.campaignId)!;
-    const today = localDateOf(ctx.now.getTime(), zone);
-    const day = p.triggerDate > today ? p.triggerDate : today;
-    let at = Math.max(localTime(day, policy.sendAt, zone), ctx.now.getTime());
+    // Day D at sendAt in the customer's zone; a plan made after that (a zone far ahead of the brand, a night
+    // run late) goes as early as allowed from now, never earlier than D.
+    const onTime = localTime(p.triggerDate, policy.sendAt, zone);
+    let at = Math.max(onTime, ctx.now.getTime());
     const usefulUntil = localTime(addDays(p.usefulUntil, 1), '00:00', zone) - 1;
+    const late = localDateOf(at, zone) > p.triggerDate;
     let t: TouchRecord = {
       key: p.key,
       customerId: p.customerId,
@@ -95,6 +98,14 @@ export function planCustomerTouches(
       continue;
     }
     t = { ...t, channel: ch.channel };
+    if (late) {
+      const why = `planned at ${ctx.now.toISOString()}, after its day ${p.triggerDate} had ended in ${zone}`;
+      if (at > usefulUntil) {
+        out.push(decide(t, ctx.now, 'expired', `${why}, past its useful date ${p.usefulUntil}`));
+        continue;
+      }
+      t = decide(t, ctx.now, 'deferred', `${why}: sent as early as allowed`, { plannedFor: new Date(at).toISOString() });
+    }
     if (inQuietHours(at, zone, policy.quietHours)) {
       at = nextAllowed(at, zone, policy.quietHours);
       t = decide(t, ctx.now, 'deferred', `quiet hours ${policy.quietHours.start}-${policy.quietHours.end} (${zone})`, { plannedFor: new Date(at).toISOString() });
@@ -103,11 +114,21 @@ export function planCustomerTouches(
     const windowMs = policy.frequencyCap.windowDays * 86_400_000;
     let moved = false;
     while (booked.filter((b) => b > at - windowMs && b < at + windowMs).length >= policy.frequencyCap.maxTouches && at <= usefulUntil) {
-      at = localTime(addDays(localDateOf(at, zone), 1), policy.sendAt, zone);
+      // The next day's send time, itself kept out of quiet hours (sendAt may lie inside them).
+      at = nextAllowed(localTime(addDays(localDateOf(at, zone), 1), policy.sendAt, zone), zone, policy.quietHours);
       moved = true;
     }
     if (at > usefulUntil) {
-      out.push(decide(t, ctx.now, 'expired', `frequency cap (${policy.frequencyCap.maxTouches} per ${policy.frequencyCap.windowDays} days) full until past its useful date`));
+      const why = moved
+        ? `frequency cap (${policy.frequencyCap.maxTouches} per ${policy.frequencyCap.windowDays} days) full until past its useful date`
+        : `quiet hours ${policy.quietHours.start}-${policy.quietHours.end} (${zone}) last past its useful date`;
+      out.push(decide(t, ctx.now, 'expired', why));
+      continue;
+    }
+    // The statement's promise, checked on the day it will now arrive.
+    const broken = leadTimeBroken(localDateOf(at, zone), p.deadline, p.leadDays);
+    if (broken) {
+      out.push(decide(t, ctx.now, 'expired', broken));
       continue;
     }
     if (moved)

@@ -6,6 +6,7 @@ import type { CustomerState } from '../state/customer-state.ts';
 import { qualifyingSpend } from '../derive/tiers.ts';
 import { parseAmount } from '../money.ts';
 import { addDays, daysBetween } from '../time.ts';
+import { momentDayOf, planningNight, plannedBy, usefulUntil } from './moment-day.ts';
 
 /** A moment the planner found for a customer on a night: one touch key, before any delivery decision. */
 export interface TouchProposal {
@@ -14,7 +15,7 @@ export interface TouchProposal {
   campaignId: string;
   moment: Campaign['moment'];
   periodKey: string;
-  /** Brand-local date the moment is for. */
+  /** The local day D the moment is for: the customer should receive it on D (lib/touches/moment-day.ts). */
   triggerDate: string;
   /** Last local date the touch is still worth sending. */
   usefulUntil: string;
@@ -44,13 +45,24 @@ export function nextBirthday(birthday: string, date: string): string {
   return thisYear >= date ? thisYear : fix(y + 1);
 }
 
+const dayOfMonth = (month: string, day: number) => `${month.slice(0, 8)}${String(day).padStart(2, '0')}`;
+
 /** Statement day of the month of `date` (or of the next month when `date` is past it). */
 function statementDay(c: Extract<Campaign, { moment: 'statement' }>, date: string): string {
-  const d = `${date.slice(0, 8)}${String(c.dayOfMonth).padStart(2, '0')}`;
-  if (d >= date) return d;
-  const next = addDays(`${date.slice(0, 8)}01`, 32);
-  return `${next.slice(0, 8)}${String(c.dayOfMonth).padStart(2, '0')}`;
+  const d = dayOfMonth(date, c.dayOfMonth);
+  return d >= date ? d : dayOfMonth(addDays(`${date.slice(0, 8)}01`, 32), c.dayOfMonth);
 }
+
+/** The latest statement day on or before `date` (this month's, or last month's when this one is still ahead). */
+function lastStatementDay(c: Extract<Campaign, { moment: 'statement' }>, date: string): string {
+  const d = dayOfMonth(date, c.dayOfMonth);
+  return d <= date ? d : dayOfMonth(addDays(`${date.slice(0, 8)}01`, -1), c.dayOfMonth);
+}
+
+const earliest = (a: string, b: string) => (a < b ? a : b);
+
+/** The day a stage or tier changed plus the campaign's delay: the stage is known once that night closes. */
+const afterChange = (since: string, c: { delayDays: number }) => addDays(since, c.delayDays);
 
 function wouldFailReview(state: CustomerState, derived: DerivedState, config: MomentsConfig): boolean {
   const t = derived.tier;
@@ -62,19 +74,22 @@ function wouldFailReview(state: CustomerState, derived: DerivedState, config: Mo
 }
 
 /**
- * Dates after `date` on which a campaign could have something for this customer: they join the due index,
- * so the nightly looks at the customer exactly then and at no other time.
+ * Nights after `date` on which a campaign could have something for this customer: the planning night (D-1) of
+ * each moment day D. They join the due index, so the nightly looks at the customer exactly then and at no other time.
  */
 export function touchTriggerDates(state: CustomerState, derived: DerivedState, date: string, config: MomentsConfig): string[] {
   const out: string[] = [];
-  const push = (d: string | undefined) => {
-    if (d && d > date) out.push(d);
+  const push = (day: string | undefined) => {
+    const night = day && planningNight(day);
+    if (night && night > date) out.push(night);
   };
+  // The first moment day a night after `date` can plan.
+  const first = momentDayOf(addDays(date, 1));
   for (const c of config.campaigns) {
     if (!c.enabled) continue;
     switch (c.moment) {
       case 'statement':
-        if (state.pointsBalance > 0) push(statementDay(c, addDays(date, 1)));
+        if (state.pointsBalance > 0) push(statementDay(c, first));
         break;
       case 'points-expiry':
         for (const l of state.pointsLots) if (l.remaining > 0) for (const s of c.stepsDays) push(addDays(l.expiresOn, -s));
@@ -82,17 +97,24 @@ export function touchTriggerDates(state: CustomerState, derived: DerivedState, d
       case 'second-purchase':
         if (state.purchaseDays === 1 && state.firstOrderDate) push(addDays(state.firstOrderDate, c.fromDay));
         break;
-      case 'tier-change':
+      case 'tier-change': {
         if (c.downgradeWarningDays !== null && derived.tier) push(addDays(derived.tier.reviewOn, -c.downgradeWarningDays));
+        const up = derived.tier?.history.at(-1);
+        if (c.upgrade && up?.reason === 'upgrade') push(afterChange(up.from, c));
         break;
+      }
       case 'birthday':
-        if (derived.birthday) push(addDays(nextBirthday(derived.birthday, addDays(date, 1 + c.daysBefore)), -c.daysBefore));
+        if (derived.birthday) push(addDays(nextBirthday(derived.birthday, addDays(first, c.daysBefore)), -c.daysBefore));
         break;
       case 'post-purchase':
         if (state.lastOrderDate) push(addDays(state.lastOrderDate, c.delayDays));
         break;
-      case 'win-back':
-        break; // entering a stage is already a change date
+      case 'win-back': {
+        // Entering a stage is a change date already; a delay past the next day needs its own wake-up.
+        const h = derived.stageHistory.at(-1);
+        if (h && c.onStages.includes(h.stage)) push(afterChange(h.since, c));
+        break;
+      }
     }
   }
   return out;
@@ -108,12 +130,10 @@ function inAudience(c: Campaign, v: CustomerView): boolean {
   return true;
 }
 
-/** A trigger date counts on the night it falls, or later while still useful (a night that ran late). */
-function live(trigger: string, night: string, usefulDays: number): boolean {
-  return trigger <= night && daysBetween(trigger, night) <= usefulDays;
-}
-
-/** The touches due for a customer on `night`, per campaign, each with its touch key and template variables. */
+/**
+ * The touches a customer is due on `night`: those for the moment day that night plans (the next day), or for an
+ * earlier day still within its `usefulDays` (catch-up), per campaign, with touch key and template variables.
+ */
 export function proposeTouches(v: CustomerView, night: string, config: MomentsConfig): TouchProposal[] {
   const out: TouchProposal[] = [];
   const s = v.state;
@@ -141,11 +161,13 @@ export function proposeTouches(v: CustomerView, night: string, config: MomentsCo
     });
   for (const c of config.campaigns) {
     if (!c.enabled || !inAudience(c, v)) continue;
-    const until = (t: string) => addDays(t, c.usefulDays);
+    const until = (t: string) => usefulUntil(t, c.usefulDays);
+    const live = (t: string) => plannedBy(t, night, c.usefulDays);
+    const planned = momentDayOf(night);
     switch (c.moment) {
       case 'statement': {
-        const t = `${night.slice(0, 8)}${String(c.dayOfMonth).padStart(2, '0')}`;
-        if (!live(t, night, c.usefulDays) || s.pointsBalance <= 0) break;
+        const t = lastStatementDay(c, planned);
+        if (!live(t) || s.pointsBalance <= 0) break;
         // Lots too close to announce in time are left to the expiry reminder; the statement lists the rest.
         const lots = s.pointsLots.filter(
           (l) => l.remaining > 0 && l.expiresOn <= addDays(t, c.horizonDays) && daysBetween(t, l.expiresOn) >= c.leadDays,
@@ -163,46 +185,49 @@ export function proposeTouches(v: CustomerView, night: string, config: MomentsCo
           if (l.remaining <= 0) continue;
           for (const step of c.stepsDays) {
             const t = addDays(l.expiresOn, -step);
-            if (!live(t, night, c.usefulDays) || l.expiresOn < night) continue;
-            const u = until(t) < l.expiresOn ? until(t) : l.expiresOn;
+            // Caught up after the lot closed: still proposed, so the planner logs it expired rather than nothing.
+            if (!live(t)) continue;
+            const u = earliest(until(t), l.expiresOn);
             add(c, `${l.month}@${step}`, t, u, { deadline: l.expiresOn }, { lot: { points: l.remaining, expiresOn: l.expiresOn }, deadline: l.expiresOn });
           }
         }
         break;
       case 'win-back':
-        for (const h of d.stageHistory)
-          if (c.onStages.includes(h.stage) && live(h.since, night, c.usefulDays) && d.stage === h.stage)
-            add(c, `${h.stage}@${h.since}`, h.since, until(h.since));
+        for (const h of d.stageHistory) {
+          const t = afterChange(h.since, c);
+          if (c.onStages.includes(h.stage) && live(t) && d.stage === h.stage) add(c, `${h.stage}@${h.since}`, t, until(t));
+        }
         break;
       case 'second-purchase': {
         if (s.purchaseDays !== 1 || !s.firstOrderDate) break;
         const t = addDays(s.firstOrderDate, c.fromDay);
         const last = addDays(s.firstOrderDate, c.toDay);
-        if (t <= night && night <= last) add(c, s.firstOrderDate, t, last);
+        if (t <= planned && planned <= last) add(c, s.firstOrderDate, t, last);
         break;
       }
       case 'tier-change': {
         const t = d.tier;
         if (!t) break;
         const up = [...t.history].reverse().find((h) => h.reason === 'upgrade');
-        if (c.upgrade && up && up.tier === t.tier && live(up.from, night, c.usefulDays)) add(c, `up@${up.from}`, up.from, until(up.from));
+        const upDay = up && afterChange(up.from, c);
+        if (c.upgrade && up && upDay && up.tier === t.tier && live(upDay)) add(c, `up@${up.from}`, upDay, until(upDay));
         if (c.downgradeWarningDays !== null && !t.downgradeOn) {
           const w = addDays(t.reviewOn, -c.downgradeWarningDays);
-          if (live(w, night, c.usefulDays) && night < t.reviewOn && wouldFailReview(s, d, config))
-            add(c, `warn@${t.reviewOn}`, w, addDays(t.reviewOn, -1), { deadline: t.reviewOn }, { deadline: t.reviewOn });
+          if (live(w) && planned < t.reviewOn && wouldFailReview(s, d, config))
+            add(c, `warn@${t.reviewOn}`, w, earliest(until(w), addDays(t.reviewOn, -1)), { deadline: t.reviewOn }, { deadline: t.reviewOn });
         }
         break;
       }
       case 'birthday': {
         if (!d.birthday) break;
-        const t = addDays(nextBirthday(d.birthday, addDays(night, c.daysBefore - c.usefulDays)), -c.daysBefore);
-        if (live(t, night, c.usefulDays)) add(c, t.slice(0, 4), t, until(t));
+        const t = addDays(nextBirthday(d.birthday, addDays(planned, c.daysBefore - c.usefulDays)), -c.daysBefore);
+        if (live(t)) add(c, t.slice(0, 4), t, until(t));
         break;
       }
       case 'post-purchase': {
         if (!s.lastOrderDate) break;
         const t = addDays(s.lastOrderDate, c.delayDays);
-        if (live(t, night, c.usefulDays)) add(c, s.lastOrderDate, t, until(t));
+        if (live(t)) add(c, s.lastOrderDate, t, until(t));
         break;
       }
     }

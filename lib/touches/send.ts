@@ -4,7 +4,8 @@ import type { MomentsConfig } from '../config/schema.ts';
 import { ERASED_REASON, type ErasureMark } from '../members/erasure.ts';
 import { scrubTouch } from '../privacy/erase.ts';
 import { profileValues, type MemberProfile } from '../members/profile.ts';
-import { addDays, daysBetween } from '../time.ts';
+import { addDays } from '../time.ts';
+import { leadTimeBroken } from './moment-day.ts';
 import { ThrottledError, type Providers, type TouchStore } from './ports.ts';
 import { renderTouch } from './render-touch.ts';
 import { inQuietHours, localDateOf, localTime, nextAllowed } from './timing.ts';
@@ -81,12 +82,8 @@ export async function sendTouch(key: string, deps: SendDeps): Promise<SendOutcom
   }
 
   const today = localDateOf(now.getTime(), t.timeZone);
-  if (t.deadline && t.leadDays !== undefined && daysBetween(today, t.deadline) < t.leadDays)
-    return finish(
-      'expired',
-      `would arrive ${daysBetween(today, t.deadline)} days before the deadline it announces (${t.deadline}), less than ${t.leadDays}; ` +
-        'not sent as a statement: the points-expiry reminder covers lots that close',
-    );
+  const late = leadTimeBroken(today, t.deadline, t.leadDays);
+  if (late) return finish('expired', late);
   if (inQuietHours(now.getTime(), t.timeZone, policy.quietHours)) {
     const at = nextAllowed(now.getTime(), t.timeZone, policy.quietHours);
     if (at > Date.parse(t.usefulUntil)) return finish('expired', 'quiet hours last past its useful date');

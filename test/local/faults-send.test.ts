@@ -44,7 +44,7 @@ function thankYouConfig(): MomentsConfig {
       ...base,
       enabled: true,
       holdOut: 0,
-      delayDays: 0,
+      delayDays: 1,
       channels: ['sms', 'email'],
       templates: { 'zh-CN': { sms: '感谢您的惠顾，本次积分已到账。回T退订', email: { subject: '感谢您的惠顾', html: '<p>感谢您的惠顾</p>', text: '感谢您的惠顾' } } },
     },

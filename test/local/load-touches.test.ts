@@ -30,7 +30,7 @@ describe('load, reduced: a night of touches within the configured send rates', (
   it('sends each touch exactly once, never faster than the configured rate per channel', { timeout: 120_000 }, async () => {
     const config = touchLoadConfig({ sms: 10, email: 25 });
     const queue = new LocalTouchQueue();
-    const plan = await planTouchLoad(800, { customers: rt.adapters.customers, touches: rt.adapters.touches, queue, config }, '2026-06-28');
+    const plan = await planTouchLoad(800, { customers: rt.adapters.customers, touches: rt.adapters.touches, queue, config }, '2026-06-29');
     expect(plan).toMatchObject({ night: '2026-06-29', planned: 800, sms: 400, email: 400 });
 
     const ses = makeLocalSESClient(rt.stack.env);

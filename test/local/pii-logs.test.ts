@@ -35,7 +35,7 @@ function testConfig(): string {
   c.contactPolicy.sendAt = '00:00';
   c.contactPolicy.frequencyCap = { maxTouches: 5, windowDays: 7 };
   c.contactPolicy.sendRatePerSecond = { sms: 200, email: 200 };
-  const thanks = { moment: 'post-purchase', priority: 10, holdOut: 0.1, delayDays: 0, usefulDays: 7 };
+  const thanks = { moment: 'post-purchase', priority: 10, holdOut: 0.1, delayDays: 1, usefulDays: 7 };
   // Names go into the messages, so they pass through the sender (and must still stay out of its logs).
   c.campaigns = [
     { ...thanks, id: 'thanks-sms', name: '购后感谢短信', channels: ['sms'], templates: { 'zh-CN': { sms: '{{ customer.name }}，感谢您的惠顾。回T退订' } } },

@@ -24,10 +24,11 @@ describe('moments preview', () => {
     } finally {
       await rt.close();
     }
-    const r = await moments(['preview', '--as-of', '2026-09-01', '--json'], home);
+    // The night of 31 August plans the touches of 1 September, the statement day.
+    const r = await moments(['preview', '--as-of', '2026-08-31', '--json'], home);
     expect(r.code, r.err).toBe(0);
     const p = JSON.parse(r.out).active;
-    expect(p.night).toBe('2026-09-01');
+    expect(p.night).toBe('2026-08-31');
     expect(p.counts['monthly-statement'].planned).toBeGreaterThan(10);
     expect(p.counts['monthly-statement']['held-out']).toBeGreaterThan(0);
     expect(Object.keys(p.reasons['monthly-statement']).some((k: string) => k.startsWith('suppressed: '))).toBe(true);
@@ -41,13 +42,13 @@ describe('moments preview', () => {
     const proposed = { ...example, campaigns: example.campaigns.filter((c: { id: string }) => c.id !== 'win-back').map((c: { id: string }) => (c.id === 'monthly-statement' ? { ...c, holdOut: 0 } : c)) };
     const file = join(t.home, 'proposed.json');
     writeFileSync(file, JSON.stringify(proposed));
-    const d = await moments(['preview', '--as-of', '2026-09-01', '--config', file], home);
+    const d = await moments(['preview', '--as-of', '2026-08-31', '--config', file], home);
     expect(d.code, d.err).toBe(0);
     expect(d.out).toMatch(/If .*proposed\.json were uploaded:/);
     expect(d.out).toMatch(/monthly-statement +held-out +\d+ -> +0/);
     expect(d.out).toContain('Nothing was sent or written.');
 
-    const bad = await moments(['preview', '--as-of', '2026-09-01', '--campaign', 'nope'], home);
+    const bad = await moments(['preview', '--as-of', '2026-08-31', '--campaign', 'nope'], home);
     expect(bad.code).toBe(2);
   });
 });

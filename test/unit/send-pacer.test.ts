@@ -60,7 +60,7 @@ describe('send pacing', () => {
     const customers = new MemoryCustomerStore();
     const touches = new MemoryTouchStore();
     const queue = new LocalTouchQueue();
-    const plan = await planTouchLoad(300, { customers, touches, queue, config }, '2026-06-28');
+    const plan = await planTouchLoad(300, { customers, touches, queue, config }, '2026-06-29');
     expect(plan).toMatchObject({ planned: 300, sms: 150, email: 150 });
     const got: { sms: string[]; email: string[] } = { sms: [], email: [] };
     let n = 0;

@@ -9,6 +9,7 @@ import { proposeTouches, type TouchProposal } from '../../lib/touches/plan.ts';
 import { ThrottledError, type Providers } from '../../lib/touches/ports.ts';
 import { sendTouch } from '../../lib/touches/send.ts';
 import { inQuietHours } from '../../lib/touches/timing.ts';
+import { addDays } from '../../lib/time.ts';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
@@ -33,37 +34,48 @@ function view(orders: OrderRecord[], night: string) {
   return { state, derived, profile, valueSegment: 'core' };
 }
 const ids = (ps: TouchProposal[]) => ps.map((p) => `${p.campaignId}:${p.periodKey}`).sort();
+/** Proposals on a night, as `campaign:period@day` (the day the customer should receive it). */
+const on = (orders: OrderRecord[], night: string) =>
+  proposeTouches(view(orders, night), night, config).map((p) => `${p.campaignId}:${p.periodKey}@${p.triggerDate}`);
 
-describe('planning: which moments fall on a night', () => {
+describe('planning: which moments fall on a night (the night closing D-1 plans day D)', () => {
   it('second-purchase nudge 15-30 days after a single purchase, not after a second one', () => {
-    expect(ids(proposeTouches(view([order('2026-03-01', 50000)], '2026-03-16'), '2026-03-16', config))).toContain('second-purchase:2026-03-01');
+    // Day 15 after 2026-03-01 is 03-16: the night of 03-15 plans it.
+    expect(on([order('2026-03-01', 50000)], '2026-03-15')).toContain('second-purchase:2026-03-01@2026-03-16');
     expect(ids(proposeTouches(view([order('2026-03-01', 50000)], '2026-03-14'), '2026-03-14', config))).not.toContain('second-purchase:2026-03-01');
     expect(ids(proposeTouches(view([order('2026-03-01', 50000)], '2026-04-01'), '2026-04-01', config))).not.toContain('second-purchase:2026-03-01');
     const two = [order('2026-03-01', 50000), order('2026-03-10', 50000)];
     expect(ids(proposeTouches(view(two, '2026-03-16'), '2026-03-16', config)).filter((x) => x.startsWith('second'))).toEqual([]);
   });
   it('statements list only lots whose deadline leaves the lead time; closer ones are left to the reminder', () => {
-    // Points earned in March 2025 expire 2026-03-31; April's on 2026-04-30. Statement on 2026-03-28 (lead 7 days).
+    // Points earned in March 2025 expire 2026-03-31; April's on 2026-04-30. Statement on 2026-03-28 (lead 7 days),
+    // planned by the night of 03-27.
     const c2 = parseConfig({ ...example, campaigns: example.campaigns.map((c: { id: string }) => (c.id === 'monthly-statement' ? { ...c, dayOfMonth: 28, holdOut: 0 } : c)) });
     const orders = [order('2025-03-10', 500000), order('2025-04-10', 300000)];
-    const { state, derived } = deriveFromOrders('C1', orders, c2, '2026-03-28');
-    const [st] = proposeTouches({ state, derived, profile, valueSegment: 'core' }, '2026-03-28', c2).filter((p) => p.moment === 'statement');
-    expect(st).toMatchObject({ periodKey: '2026-03', deadline: '2026-04-30', leadDays: 7 });
+    const { state, derived } = deriveFromOrders('C1', orders, c2, '2026-03-27');
+    const statements = (night: string) => proposeTouches({ state, derived, profile, valueSegment: 'core' }, night, c2).filter((p) => p.moment === 'statement');
+    expect(statements('2026-03-26')).toEqual([]);
+    const [st] = statements('2026-03-27');
+    expect(st).toMatchObject({ periodKey: '2026-03', triggerDate: '2026-03-28', deadline: '2026-04-30', leadDays: 7 });
     expect((st!.vars['points'] as { expiring: unknown[] }).expiring).toEqual([{ points: 3000, expiresOn: '2026-04-30' }]);
   });
   it('points-expiry reminders at each step before a lot expires', () => {
+    // The lot expires 2026-03-31: steps 30 and 7 are the days 03-01 and 03-24, planned the nights before.
     const orders = [order('2025-03-10', 500000)];
-    expect(ids(proposeTouches(view(orders, '2026-03-01'), '2026-03-01', config))).toContain('points-expiry:2025-03@30');
-    expect(ids(proposeTouches(view(orders, '2026-03-24'), '2026-03-24', config))).toContain('points-expiry:2025-03@7');
+    expect(on(orders, '2026-02-27').filter((x) => x.startsWith('points-expiry'))).toEqual([]);
+    expect(on(orders, '2026-02-28')).toContain('points-expiry:2025-03@30@2026-03-01');
+    expect(on(orders, '2026-03-22').filter((x) => x.includes('@7'))).toEqual([]);
+    expect(on(orders, '2026-03-23')).toContain('points-expiry:2025-03@7@2026-03-24');
   });
-  it('birthday on the day, win-back on entering declining', () => {
-    expect(ids(proposeTouches(view([order('2026-01-05', 1000)], '2026-05-20'), '2026-05-20', config))).toContain('birthday:2026');
+  it('birthday on the day, win-back the day after entering declining', () => {
+    expect(on([order('2026-01-05', 1000)], '2026-05-18').filter((x) => x.startsWith('birthday'))).toEqual([]);
+    expect(on([order('2026-01-05', 1000)], '2026-05-19')).toContain('birthday:2026@2026-05-20');
     const v = view([order('2025-01-05', 1000), order('2025-02-05', 1000), order('2025-03-05', 1000)], '2025-06-10');
     const entered = v.derived.stageHistory.find((h) => h.stage === 'declining');
     expect(entered).toBeDefined();
     const night = entered!.since;
-    expect(ids(proposeTouches(view([order('2025-01-05', 1000), order('2025-02-05', 1000), order('2025-03-05', 1000)], night), night, config))).toContain(
-      `win-back:declining@${night}`,
+    expect(on([order('2025-01-05', 1000), order('2025-02-05', 1000), order('2025-03-05', 1000)], night)).toContain(
+      `win-back:declining@${night}@${addDays(night, 1)}`,
     );
   });
 });

@@ -4,12 +4,13 @@ import { configSchema, type MomentsConfig } from '../../config/schema.ts';
 import { isIsoDate } from '../../time.ts';
 import { diffPreviews, previewNight, type PreviewResult } from '../../touches/preview.ts';
 import { reportConfigErrors, targetCheck, targetOf, UsageError, withRuntime } from '../cli-support.ts';
+import { momentDayOf } from '../../touches/moment-day.ts';
 
 export function registerPreview(program: Command): void {
   program
     .command('preview')
-    .description('what would go out on a day after consent, caps, quiet hours and hold-outs; nothing is sent or written')
-    .addOption(new Option('--as-of <date>', 'the night to preview (YYYY-MM-DD)').makeOptionMandatory())
+    .description('what a night would plan (the touches of the day after it) after consent, caps, quiet hours and hold-outs; nothing is sent or written')
+    .addOption(new Option('--as-of <date>', 'the night to preview (YYYY-MM-DD); it plans the touches of the next day').makeOptionMandatory())
     .option('--campaign <id>', 'one campaign only')
     .option('--config <file>', 'also preview this configuration and show what would change if it were uploaded')
     .option('--json', 'the preview as one JSON object')
@@ -56,7 +57,7 @@ export function registerPreview(program: Command): void {
 }
 
 function printPreview(p: PreviewResult, title: string): void {
-  console.log(`\nPreview of ${p.night}, ${title}: ${p.customers} customers looked at`);
+  console.log(`\nPreview of the night ${p.night} (touches for ${momentDayOf(p.night)}), ${title}: ${p.customers} customers looked at`);
   const statuses = ['planned', 'held-out', 'suppressed', 'expired', 'already on record'];
   console.log(`  ${'campaign'.padEnd(22)}${statuses.map((s) => s.padStart(19)).join('')}`);
   for (const [c, counts] of Object.entries(p.counts).sort())
