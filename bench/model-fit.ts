@@ -41,7 +41,7 @@ function cdnowBase(): { recs: CustomerRecord[]; base: ModelBase & { read: number
   const days = new Map<string, Set<string>>();
   for (const line of readFileSync(CDNOW_MASTER, 'utf8').split(/\r?\n/)) {
     const f = line.trim().split(/\s+/);
-    if (f.length < 4) continue;
+    if (f.length < 4 || !/^\d{8}$/.test(f[1]!)) continue; // the header line
     const d = `${f[1]!.slice(0, 4)}-${f[1]!.slice(4, 6)}-${f[1]!.slice(6, 8)}`;
     let s = days.get(f[0]!);
     if (!s) days.set(f[0]!, (s = new Set()));
