@@ -290,7 +290,10 @@ export class DynamoCustomerStore implements CustomerStore, FileLedger, PrivacyCu
       );
       // The model's sample is metered (a scan pays for every item it passes, orders included); the export's
       // full scan stays out of the nightly's figures as before.
-      if ('Segment' in segment) this.meter.add('read', r.ConsumedCapacity);
+      if ('Segment' in segment) {
+        this.meter.add('read', r.ConsumedCapacity);
+        this.meter.itemsRead += r.Items?.length ?? 0;
+      }
       for (const item of r.Items ?? []) yield recordOf(item);
       start = r.LastEvaluatedKey;
     } while (start);

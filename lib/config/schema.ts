@@ -136,6 +136,13 @@ export const modelSchema = z.strictObject({
     .describe('Fit only when the fitted customers include at least this many with a repeat purchase (as Klaviyo asks 500 buyers).'),
   minHistoryDays: z.number().int().min(1).max(3_650).default(180).describe('Fit only when the earliest first purchase is at least this many days before the night.'),
   refitDays: z.number().int().min(1).max(3_650).default(30).describe('Refit when the last fit attempt is this many days old (monthly by default).'),
+  retryDays: z
+    .number()
+    .int()
+    .min(1)
+    .max(3_650)
+    .default(7)
+    .describe('While no model is active, try again this many days after an attempt that did not activate one (each attempt reads the sample).'),
   sampleCustomers: z
     .number()
     .int()

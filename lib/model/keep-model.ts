@@ -37,14 +37,15 @@ export interface KeepModelDeps {
 }
 
 /**
- * Whether the night calls for a fit attempt: never with autoFit off; with no model, every night until one is
- * activated (the base may qualify any night); with a model, once the last attempt (or the model's own fit day,
- * for a model fitted by hand) is `refitDays` old. A night already attempted is not attempted again (a rerun).
+ * Whether the night calls for a fit attempt: never with autoFit off; with no model, on the first night and then
+ * `retryDays` after each attempt that did not activate one (each reads a sample, so not every night); with a
+ * model, once the last attempt (or the model's own fit day, for a model fitted by hand) is `refitDays` old. A
+ * night already attempted is not attempted again (a rerun).
  */
 export function fitDue(night: string, model: { until?: string | undefined } | undefined, last: FitRecord | undefined, cfg: ModelConfig): boolean {
   if (!cfg.autoFit) return false;
   if (last && last.night >= night) return false;
-  if (!model) return true;
+  if (!model) return !last || daysBetween(last.night, night) >= cfg.retryDays;
   const since = [last?.night, model.until].filter((d): d is string => !!d).sort().pop();
   return !since || daysBetween(since, night) >= cfg.refitDays;
 }

@@ -100,10 +100,12 @@ describe('fitDue: the refit schedule', () => {
     readMs: 0,
     fitMs: 0,
   });
-  it('fits every night while no model is active, once per night', () => {
+  it('with no model: on the first night, then retryDays after each attempt that activated none', () => {
     expect(fitDue('2025-03-01', undefined, undefined, cfg())).toBe(true);
-    expect(fitDue('2025-03-02', undefined, rec('2025-03-01', 'not-qualified'), cfg())).toBe(true);
     expect(fitDue('2025-03-01', undefined, rec('2025-03-01', 'not-qualified'), cfg())).toBe(false);
+    expect(fitDue('2025-03-07', undefined, rec('2025-03-01', 'not-qualified'), cfg())).toBe(false); // 6 days
+    expect(fitDue('2025-03-08', undefined, rec('2025-03-01', 'not-qualified'), cfg())).toBe(true); // 7 days
+    expect(fitDue('2025-03-02', undefined, rec('2025-03-01', 'failed'), cfg({ retryDays: 1 }))).toBe(true);
   });
   it('refits refitDays after the last attempt, counting a failed one, and after a model fitted by hand', () => {
     const model = { until: '2025-01-01' };
