@@ -90,6 +90,9 @@ describe.skipIf(!hasCdnow)('the model keeps itself: first night on the CDNOW sam
     }
     expect(fits).toHaveLength(1);
     const fit = fits[0]!;
+    const hist = await moments(['model', 'history', '--json'], home);
+    expect(hist.code, hist.err).toBe(0);
+    expect(hist.out.trim().split('\n').map((l) => JSON.parse(l))).toEqual(fits);
     expect(fit).toMatchObject({ night: NIGHT, status: 'activated', customers: days.size, sample: { segments: 64, totalSegments: 64 } });
     expect(fit.repeatCustomers).toBe([...days.values()].filter((d) => d.length > 1).length);
 

@@ -47,4 +47,24 @@ export function registerModel(program: Command): void {
         }
       });
     });
+  model
+    .command('history')
+    .description('the active model and every fit attempt: the nightly\'s own and those made by hand')
+    .option('--json', 'one JSON object per attempt, oldest first (lib/model/fit-record.ts)')
+    .action(async (o: { json?: boolean }) => {
+      await withRuntime(program, async (rt) => {
+        const fits = await rt.adapters.nightly.listFitRecords();
+        if (o.json) {
+          for (const f of fits) console.log(JSON.stringify(f));
+          return;
+        }
+        const m = await rt.adapters.nightly.getModel();
+        console.log(m ? `active: ${m.version}, fitted ${m.fittedAt ?? '?'} on ${m.customers ?? '?'} customers, data to ${m.until ?? '?'}` : 'no model is active: pAlive is empty');
+        for (const f of fits)
+          console.log(
+            `${f.night} ${f.status.padEnd(13)} ${String(f.customers).padStart(8)} customers (${f.sample.segments}/${f.sample.totalSegments} segments)${f.holdout ? `, holdout ${f.holdout.predicted.toFixed(0)} predicted / ${f.holdout.actual} actual` : ''}${f.reason ? `: ${f.reason}` : ''}`,
+          );
+        if (fits.length === 0) console.log('no fit attempt yet');
+      });
+    });
 }
