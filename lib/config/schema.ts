@@ -135,14 +135,14 @@ export const modelSchema = z.strictObject({
     .default(500)
     .describe('Fit only when the fitted customers include at least this many with a repeat purchase (as Klaviyo asks 500 buyers).'),
   minHistoryDays: z.number().int().min(1).max(3_650).default(180).describe('Fit only when the earliest first purchase is at least this many days before the night.'),
-  refitDays: z.number().int().min(1).max(3_650).default(30).describe('Refit when the last fit attempt is this many days old (monthly by default).'),
+  refitDays: z.number().int().min(1).max(3_650).default(30).describe('Refit when the active model is this many days old (monthly by default).'),
   retryDays: z
     .number()
     .int()
     .min(1)
     .max(3_650)
     .default(7)
-    .describe('While no model is active, try again this many days after an attempt that did not activate one (each attempt reads the sample).'),
+    .describe('After an attempt that activated no model (none yet, or a refit that failed), try again this many days later (each attempt reads the sample).'),
   sampleCustomers: z
     .number()
     .int()

@@ -37,17 +37,17 @@ export interface KeepModelDeps {
 }
 
 /**
- * Whether the night calls for a fit attempt: never with autoFit off; with no model, on the first night and then
- * `retryDays` after each attempt that did not activate one (each reads a sample, so not every night); with a
- * model, once the last attempt (or the model's own fit day, for a model fitted by hand) is `refitDays` old. A
- * night already attempted is not attempted again (a rerun).
+ * Whether the night calls for a fit attempt: never with autoFit off; a night already attempted is not attempted
+ * again (a rerun). After an attempt that activated nothing (no model yet, or a refit that failed), `retryDays`
+ * later: each attempt reads a sample, so not every night. Otherwise `refitDays` after the active model's fit day
+ * (or the last attempt, whichever is later); with neither, at once.
  */
 export function fitDue(night: string, model: { until?: string | undefined } | undefined, last: FitRecord | undefined, cfg: ModelConfig): boolean {
   if (!cfg.autoFit) return false;
   if (last && last.night >= night) return false;
-  if (!model) return !last || daysBetween(last.night, night) >= cfg.retryDays;
-  const since = [last?.night, model.until].filter((d): d is string => !!d).sort().pop();
-  return !since || daysBetween(since, night) >= cfg.refitDays;
+  if (last && last.status !== 'activated' && (!model?.until || last.night >= model.until)) return daysBetween(last.night, night) >= cfg.retryDays;
+  const since = [last?.night, model?.until].filter((d): d is string => !!d).sort().pop();
+  return !model || !since || daysBetween(since, night) >= cfg.refitDays;
 }
 
 interface SampleRow {
@@ -131,7 +131,7 @@ export async function keepModel(night: string, deps: KeepModelDeps): Promise<{ m
   const fit = deps.fit ?? fitBgNbd;
   const active = await deps.ledger.getModel();
   const activeModel = active ? { params: active.params, unitDays: active.unitDays, version: active.version } : undefined;
-  const last = (await deps.ledger.listFitRecords()).at(-1);
+  const [last] = await deps.ledger.listFitRecords(1);
   if (!fitDue(night, active, last, cfg)) return { model: activeModel };
 
   const calibrationEnd = addDays(night, -7 * cfg.holdoutWeeks);
@@ -140,7 +140,7 @@ export async function keepModel(night: string, deps: KeepModelDeps): Promise<{ m
   try {
     sample = await readSample(deps.base, night, calibrationEnd, cfg);
   } catch (e) {
-    // The night goes on with the model it has; the next night tries again.
+    // The night goes on with the model it has; fitDue tries again retryDays later.
     const reason = `reading the sample failed: ${e instanceof Error ? e.message : String(e)}`;
     const r: FitRecord = { night, attemptedAt: now().toISOString(), status: 'failed', reason, customers: 0, repeatCustomers: 0, sample: { segments: 0, totalSegments: SAMPLE_SEGMENTS, itemsRead: 0 }, readMs: Math.round(performance.now() - t0), fitMs: 0 };
     await deps.ledger.putFitRecord(r);

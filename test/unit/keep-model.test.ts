@@ -107,12 +107,16 @@ describe('fitDue: the refit schedule', () => {
     expect(fitDue('2025-03-08', undefined, rec('2025-03-01', 'not-qualified'), cfg())).toBe(true); // 7 days
     expect(fitDue('2025-03-02', undefined, rec('2025-03-01', 'failed'), cfg({ retryDays: 1 }))).toBe(true);
   });
-  it('refits refitDays after the last attempt, counting a failed one, and after a model fitted by hand', () => {
+  it('refits refitDays after the model was fitted, sooner after a failed refit, and after a model fitted by hand', () => {
     const model = { until: '2025-01-01' };
     expect(fitDue('2025-01-30', model, rec('2025-01-01'), cfg())).toBe(false); // 29 days
     expect(fitDue('2025-01-31', model, rec('2025-01-01'), cfg())).toBe(true); // 30 days
-    expect(fitDue('2025-01-31', model, rec('2025-01-20', 'not-converged'), cfg())).toBe(false);
-    expect(fitDue('2025-02-19', model, rec('2025-01-20', 'not-converged'), cfg())).toBe(true);
+    // A refit that activated nothing is tried again retryDays (7) later; the model stays meanwhile.
+    expect(fitDue('2025-02-06', model, rec('2025-01-31', 'not-converged'), cfg())).toBe(false);
+    expect(fitDue('2025-02-07', model, rec('2025-01-31', 'not-converged'), cfg())).toBe(true);
+    // A model fitted by hand after a failed attempt: refitDays from its own day.
+    expect(fitDue('2025-02-07', { until: '2025-02-01' }, rec('2025-01-31', 'failed'), cfg())).toBe(false);
+    expect(fitDue('2025-03-03', { until: '2025-02-01' }, rec('2025-01-31', 'failed'), cfg())).toBe(true);
     expect(fitDue('2025-01-08', model, undefined, cfg({ refitDays: 7 }))).toBe(true);
     expect(fitDue('2025-01-07', model, undefined, cfg({ refitDays: 7 }))).toBe(false);
   });
