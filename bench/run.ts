@@ -41,6 +41,10 @@ const BENCHMARKS: Record<string, { about: string; load: () => Promise<Benchmark>
     about: '100k touches in one night through the send path at the configured rates (local stack, simulated clock): rate, exactly once, night length',
     load: async () => (await import('./load-touches.ts')).run,
   },
+  'model-fit': {
+    about: 'the nightly BG/NBD fit: time and reads on CDNOW master (full vs sampled: parameters, log-likelihood, pAlive) and on the 1M load base',
+    load: async () => (await import('./model-fit.ts')).run,
+  },
   'cdnow-local': {
     about: 'CDNOW master as daily files through the local stack and its S3 trigger (skipped without ../shared/data/cdnow)',
     load: async () => (await import('./cdnow-local.ts')).run,

@@ -20,7 +20,8 @@ let o: Observability | undefined;
 /**
  * First step of the nightly state machine. Scheduled runs carry no date: the night to close is the brand-local
  * day that just ended. Missed nights come back in order; nights already closed are not planned again; a run
- * that finds another one holding the lease plans nothing.
+ * that finds another one holding the lease plans nothing. Before the first night, the model is fitted when due
+ * so that night's segments (which read the active model) already use it.
  */
 export const handler = async (event: unknown, context?: Context): Promise<NightPlan> => {
   const w = nightlyWiring();
@@ -37,6 +38,17 @@ export const handler = async (event: unknown, context?: Context): Promise<NightP
     const plan = await planNights(night, w.ledger, owner, i.force ?? false);
     if (plan.skipped) obs.logger.warn('nightly skipped', { owner, reason: plan.skipped });
     else obs.logger.info('nights planned', { owner, asOf: night, force: i.force ?? false, nights: plan.nights.map((n) => n.night) });
+    const first = plan.nights[0];
+    if (first) {
+      // The run holds the lease now: a model failure must not fail the plan (and strand the lease); the night
+      // goes on with the model it has, and the error is logged (the invocation's error alarm does not fire).
+      try {
+        const { record } = await w.keepModel(first.night);
+        if (record) obs.logger.info('model fit', { night: record.night, status: record.status, reason: record.reason, customers: record.customers, readMs: record.readMs, fitMs: record.fitMs });
+      } catch (e) {
+        obs.logger.error('model fit failed; the nights go on with the active model', { night: first.night, error: e instanceof Error ? e.message : String(e) });
+      }
+    }
     obs.metrics.add(planMetrics(plan));
     return plan;
   });

@@ -107,11 +107,15 @@ export class NightlyWorkflow extends Construct {
       service: SERVICES.nightlyPlan,
       envSchema: nightlyEnv,
       environment: {},
-      description: 'Nightly: lists the nights to close (missed ones in order) with their shards',
-      timeout: Duration.minutes(1),
+      description: 'Nightly: lists the nights to close (missed ones in order) with their shards; fits the model when due',
+      // The model fit (lib/model/keep-model.ts) reads a sample of at most ~sampleCustomers state items and
+      // fits twice; CPU-bound, so memory buys CPU. Measured in BENCHMARKS.md (model-fit).
+      memorySize: 1024,
+      timeout: Duration.minutes(5),
     });
-    // Reads the active configuration and the nightly cursor; writes nothing.
-    bindTable(this.plan, props.table, 'TABLE_NAME', 'read');
+    // Reads the configuration, the cursor and the model's sample (a segment Scan); writes the lease, the model
+    // and its fit records. No index.
+    bindTable(this.plan, props.table, 'TABLE_NAME', 'readWrite');
 
     this.segment = new MomentsFunction(this, 'NightlySegment', {
       entry: NIGHTLY_ENTRIES.segment,

@@ -267,6 +267,15 @@ export class DynamoCustomerStore implements CustomerStore, FileLedger, PrivacyCu
 
   /** Every customer's state item: state, derived state and health mark (export, full recompute). */
   async *scanCustomers(): AsyncGenerator<CustomerRecord> {
+    yield* this.scanStateItems();
+  }
+
+  /** Segment k of a parallel scan in N: the state items in the k-th of N partition-key hash ranges (model fit). */
+  async *scanSegment(segment: number, totalSegments: number): AsyncGenerator<CustomerRecord> {
+    yield* this.scanStateItems({ Segment: segment, TotalSegments: totalSegments });
+  }
+
+  private async *scanStateItems(segment: { Segment: number; TotalSegments: number } | object = {}): AsyncGenerator<CustomerRecord> {
     let start: Record<string, AttributeValue> | undefined;
     do {
       const r = await this.client.send(
@@ -275,8 +284,16 @@ export class DynamoCustomerStore implements CustomerStore, FileLedger, PrivacyCu
           FilterExpression: 'sk = :s',
           ExpressionAttributeValues: { ':s': { S: STATE_SK } },
           ExclusiveStartKey: start,
+          ...segment,
+          ...('Segment' in segment ? { ReturnConsumedCapacity: 'TOTAL' } : {}),
         }),
       );
+      // The model's sample is metered (a scan pays for every item it passes, orders included); the export's
+      // full scan stays out of the nightly's figures as before.
+      if ('Segment' in segment) {
+        this.meter.add('read', r.ConsumedCapacity);
+        this.meter.itemsRead += r.Items?.length ?? 0;
+      }
       for (const item of r.Items ?? []) yield recordOf(item);
       start = r.LastEvaluatedKey;
     } while (start);

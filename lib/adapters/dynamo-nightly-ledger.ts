@@ -1,7 +1,8 @@
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ActiveModel } from '../derive/metrics.ts';
 import type { HealthSnapshot, HealthTotals } from '../nightly/health.ts';
-import type { NightlyLedger } from '../nightly/ports.ts';
+import type { FitRecord } from '../model/fit-record.ts';
+import type { NightlyLedger, StoredModel } from '../nightly/ports.ts';
 import { CapacityMeter } from './capacity.ts';
 import { isConditionFailure } from './condition-failure.ts';
 
@@ -10,6 +11,7 @@ import { isConditionFailure } from './condition-failure.ts';
  *   pk HEALTH#<night> sk SHARD#<nn>    one segment's totals for the night
  *   pk SNAPSHOT       sk <night>       brand health snapshot (reports read them in order)
  *   pk MODEL          sk ACTIVE        the BG/NBD parameters in use
+ *   pk MODELFIT       sk <night>#<time> one fit attempt of the nightly (lib/model/fit-record.ts)
  */
 export class DynamoNightlyLedger implements NightlyLedger {
   private readonly client: DynamoDBClient;
@@ -145,9 +147,17 @@ export class DynamoNightlyLedger implements NightlyLedger {
 
   async getModel() {
     const v = await this.get('MODEL', 'ACTIVE');
-    return v ? (JSON.parse(v) as ActiveModel) : undefined;
+    return v ? (JSON.parse(v) as ActiveModel & Partial<StoredModel>) : undefined;
   }
-  async putModel(m: ActiveModel & { fittedAt: string; until: string; logLikelihood: number; customers: number }) {
+  async putModel(m: StoredModel) {
     await this.put('MODEL', 'ACTIVE', m);
+  }
+  async putFitRecord(r: FitRecord) {
+    await this.put('MODELFIT', `${r.night}#${r.attemptedAt}`, r);
+  }
+  async listFitRecords(limit?: number) {
+    const rows = await this.query('MODELFIT', limit ? { newestFirst: true, limit } : {});
+    const out = rows.map((x) => JSON.parse(x.v) as FitRecord);
+    return limit ? out.reverse() : out;
   }
 }

@@ -124,6 +124,35 @@ export const nightlySchema = z.strictObject({
   expiringSoonDays: z.number().int().min(1).max(365).default(30).describe('Points expiring within this many days count as expiring soon.'),
 });
 
+/** When the nightly fits the BG/NBD model behind pAlive by itself (lib/model/keep-model.ts). */
+export const modelSchema = z.strictObject({
+  autoFit: z.boolean().default(true).describe('Fit and refit BG/NBD in the nightly without anyone; false leaves it to `moments model fit --activate`.'),
+  minRepeatCustomers: z
+    .number()
+    .int()
+    .min(1)
+    .max(10_000_000)
+    .default(500)
+    .describe('Fit only when the fitted customers include at least this many with a repeat purchase (as Klaviyo asks 500 buyers).'),
+  minHistoryDays: z.number().int().min(1).max(3_650).default(180).describe('Fit only when the earliest first purchase is at least this many days before the night.'),
+  refitDays: z.number().int().min(1).max(3_650).default(30).describe('Refit when the active model is this many days old (monthly by default).'),
+  retryDays: z
+    .number()
+    .int()
+    .min(1)
+    .max(3_650)
+    .default(7)
+    .describe('After an attempt that activated no model (none yet, or a refit that failed), try again this many days later (each attempt reads the sample).'),
+  sampleCustomers: z
+    .number()
+    .int()
+    .min(1_000)
+    .max(10_000_000)
+    .default(50_000)
+    .describe('Fit on a hash-partitioned random sample of about this many customers (parallel-scan segments); smaller bases are fitted whole.'),
+  holdoutWeeks: z.number().int().min(1).max(156).default(13).describe('Calibration check: refit up to this many weeks before the night and compare predicted with actual repeat purchases since.'),
+});
+
 export const valueSegmentsSchema = z.strictObject({
   diamond: z.number().min(0).max(1).default(0.02),
   core: z.number().min(0).max(1).default(0.18),
@@ -144,6 +173,7 @@ export const configSchema = z.strictObject({
     .default(valueSegmentsSchema.parse({}))
     .describe('Value pyramid shares by rank of trailing 365-day net spend; the rest is "base".'),
   nightly: nightlySchema.default(nightlySchema.parse({})),
+  model: modelSchema.default(modelSchema.parse({})),
   contactPolicy: contactPolicySchema.default(contactPolicySchema.parse({})),
   results: z
     .strictObject({
@@ -167,6 +197,7 @@ export const configSchema = z.strictObject({
 export type MomentsConfig = z.infer<typeof configSchema>;
 export type StoreConfig = z.infer<typeof storeSchema>;
 
+export type ModelConfig = z.infer<typeof modelSchema>;
 export const defaultConfig: MomentsConfig = configSchema.parse({});
 
 export function parseConfig(input: unknown): MomentsConfig {

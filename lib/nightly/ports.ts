@@ -4,6 +4,7 @@ import type { OrderRecord } from '../orders/order.ts';
 import type { MemberProfile } from '../members/profile.ts';
 import type { CustomerState } from '../state/customer-state.ts';
 import type { HealthSnapshot, HealthTotals } from './health.ts';
+import type { FitRecord } from '../model/fit-record.ts';
 
 export interface NightlyCustomers {
   queryDue(shard: number, date: string): AsyncIterable<CustomerRecord>;
@@ -11,7 +12,12 @@ export interface NightlyCustomers {
   loadState(customerId: string): Promise<CustomerRecord>;
   loadCustomer(customerId: string): Promise<CustomerRecord & { orders: OrderRecord[]; profile?: MemberProfile }>;
   saveState(state: CustomerState, expectedRev: number, extras?: CustomerExtras): Promise<boolean>;
+  /** Segment k of a parallel scan in N: a hash-partitioned ~1/N random sample of the state items (model fit). */
+  scanSegment(segment: number, totalSegments: number): AsyncIterable<CustomerRecord>;
 }
+
+/** The active model as stored: its parameters plus when, to which day and on how many customers it was fitted. */
+export type StoredModel = ActiveModel & { fittedAt: string; until: string; logLikelihood: number; customers: number };
 
 /** The nightly's own bookkeeping: last completed night, per-shard totals, snapshots, the active model. */
 export interface NightlyLedger {
@@ -26,6 +32,10 @@ export interface NightlyLedger {
   /** One nightly run at a time: take the lease if free, expired, already ours, or when forced. */
   acquireLease(owner: string, untilMs: number, force?: boolean): Promise<{ ok: boolean; holder?: string; until?: number }>;
   releaseLease(owner: string): Promise<void>;
-  getModel(): Promise<ActiveModel | undefined>;
-  putModel(model: ActiveModel & { fittedAt: string; until: string; logLikelihood: number; customers: number }): Promise<void>;
+  /** The active model; fit details are absent on a model stored before they were kept. */
+  getModel(): Promise<(ActiveModel & Partial<StoredModel>) | undefined>;
+  putModel(model: StoredModel): Promise<void>;
+  /** The nightly's fit attempts (lib/model/keep-model.ts): the newest `limit` (default all), oldest first. */
+  putFitRecord(record: FitRecord): Promise<void>;
+  listFitRecords(limit?: number): Promise<FitRecord[]>;
 }

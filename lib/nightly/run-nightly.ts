@@ -11,6 +11,7 @@ import type { NightlyCustomers, NightlyLedger } from './ports.ts';
 import { planNightTouches, type TouchPlanning } from '../touches/plan-night.ts';
 import { SHARDS } from './shard.ts';
 import { profileValues } from '../members/profile.ts';
+import { keepModel } from '../model/keep-model.ts';
 
 export interface NightlyDeps {
   customers: NightlyCustomers;
@@ -206,6 +207,12 @@ export async function runNightly(
   if (plan.skipped) throw new Error(`${plan.skipped}; use --force if that run died`);
   const out: HealthSnapshot[] = [];
   try {
+    // Before the first night's segments, so that night's customers already get pAlive (as the plan step on AWS).
+    const first = plan.nights[0];
+    if (first) {
+      const { model } = await keepModel(first.night, { base: deps.customers, ledger: deps.ledger, config: deps.config.model });
+      if (model) deps = { ...deps, model };
+    }
     for (const n of plan.nights) {
       await mapPool(n.shards, 4, async (shard) => {
         while (!(await processSegment(n.night, n.prevNight, shard, deps, { maxCustomers: 5_000 })).done);

@@ -7,6 +7,8 @@ import type { HealthSnapshot } from '../nightly/health.ts';
 import { campaignResults } from '../results/campaign-results.ts';
 import type { TouchRecord } from '../touches/touch.ts';
 import { reportCharts } from './report-data.ts';
+import { modelChart, type ModelSummary } from './model-section.ts';
+import type { NightlyLedger } from '../nightly/ports.ts';
 import { renderReportHtml } from './render-html.ts';
 import { currencyBanner, otherCurrencyCustomers } from './currency-banner.ts';
 
@@ -23,6 +25,8 @@ export interface ReportSources {
   touches: AsyncIterable<TouchRecord>;
   snapshots: HealthSnapshot[];
   config: MomentsConfig;
+  /** The active model and the nightly's fit attempts. */
+  model?: ModelSummary;
   onProgress?: (customers: number) => void;
 }
 
@@ -42,6 +46,8 @@ export async function buildReport(asOf: string, src: ReportSources): Promise<{ h
     priceEmail: src.config.results.pricePerEmail,
   });
   const charts = reportCharts(customers, src.snapshots, results, src.config, asOf);
+  const holdout = src.model && modelChart(src.model);
+  if (holdout) charts.push(holdout);
   const last = [...src.snapshots].sort((a, b) => (a.night < b.night ? -1 : 1)).pop();
   const buyers = customers.filter((c) => c.state && c.state.orderCount > 0).length;
   // The base is read whole here anyway: counted from it, the banner is current as of the last ingest.
@@ -57,6 +63,7 @@ export async function buildReport(asOf: string, src: ReportSources): Promise<{ h
     ],
     charts,
     results,
+    ...(src.model ? { model: src.model } : {}),
     notes: [
       'Half-life: median days to the second purchase among a cohort\'s customers who came back. Campaign results: intention to treat against the hash control group, Welch 95% intervals (see the README).',
       'Best-sellers are the products most often in first orders; stickiness needs a products column in the order export.',
@@ -71,7 +78,7 @@ export async function buildReport(asOf: string, src: ReportSources): Promise<{ h
 export interface ReportStores {
   customers: { scanCustomers(): AsyncIterable<CustomerRecord> };
   touches: { scan(): AsyncIterable<TouchRecord> };
-  nightly: { listSnapshots(): Promise<HealthSnapshot[]> };
+  nightly: Pick<NightlyLedger, 'listSnapshots' | 'getModel' | 'listFitRecords'>;
 }
 
 /** The report of `asOf` from the stores, snapshots up to that night only. */
@@ -86,6 +93,8 @@ export async function reportFromStores(
     touches: stores.touches.scan(),
     snapshots: (await stores.nightly.listSnapshots()).filter((s) => s.night <= asOf),
     config,
+    // A report of an earlier night shows the attempts up to it; the active model is the one in use now.
+    model: { active: await stores.nightly.getModel(), fits: (await stores.nightly.listFitRecords()).filter((f) => f.night <= asOf) },
     ...(onProgress ? { onProgress } : {}),
   });
 }

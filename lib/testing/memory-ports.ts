@@ -1,5 +1,5 @@
 import type { CustomerExtras, CustomerRecord, CustomerStore, FileLedger, FileSummary, ObjectStore, PutOutcome } from '../ingest/ports.ts';
-import { shardOf } from '../nightly/shard.ts';
+import { scanSegmentOf, shardOf } from '../nightly/shard.ts';
 import type { OrderRecord } from '../orders/order.ts';
 import type { CustomerState } from '../state/customer-state.ts';
 import type { MemberProfile } from '../members/profile.ts';
@@ -69,6 +69,12 @@ export class MemoryCustomerStore implements CustomerStore {
   async *queryDue(shard: number, date: string): AsyncGenerator<CustomerRecord> {
     await this.beforeOp('queryDue');
     const ids = [...this.states].filter(([id, s]) => shardOf(id) === shard && s.dueDate && s.dueDate <= date).map(([id]) => id).sort();
+    for (const id of ids) yield this.record(id);
+  }
+
+  async *scanSegment(segment: number, totalSegments: number): AsyncGenerator<CustomerRecord> {
+    await this.beforeOp('scanSegment');
+    const ids = [...this.states.keys()].filter((id) => scanSegmentOf(id, totalSegments) === segment).sort();
     for (const id of ids) yield this.record(id);
   }
 
@@ -165,7 +171,8 @@ export class MemoryLedger implements FileLedger {
   }
 }
 
-import type { NightlyLedger } from '../nightly/ports.ts';
+import type { NightlyLedger, StoredModel } from '../nightly/ports.ts';
+import type { FitRecord } from '../model/fit-record.ts';
 import type { HealthSnapshot, HealthTotals } from '../nightly/health.ts';
 import type { ActiveModel } from '../derive/metrics.ts';
 
@@ -173,7 +180,7 @@ export class MemoryNightlyLedger implements NightlyLedger {
   cursor: string | null = null;
   shardTotals = new Map<string, { shard: number; totals: HealthTotals; processed: number }>();
   snapshots = new Map<string, HealthSnapshot>();
-  model: ActiveModel | undefined;
+  model: (ActiveModel & Partial<StoredModel>) | undefined;
 
   async getCursor() {
     return this.cursor;
@@ -213,8 +220,16 @@ export class MemoryNightlyLedger implements NightlyLedger {
   async getModel() {
     return this.model;
   }
-  async putModel(m: ActiveModel) {
-    this.model = { params: m.params, unitDays: m.unitDays, version: m.version };
+  async putModel(m: StoredModel) {
+    this.model = structuredClone(m);
+  }
+  fits: FitRecord[] = [];
+  async putFitRecord(r: FitRecord) {
+    this.fits.push(structuredClone(r));
+    this.fits.sort((a, b) => (`${a.night}#${a.attemptedAt}` < `${b.night}#${b.attemptedAt}` ? -1 : 1));
+  }
+  async listFitRecords(limit?: number) {
+    return structuredClone(limit ? this.fits.slice(-limit) : this.fits);
   }
 }
 

@@ -7,7 +7,7 @@
  */
 import type { CustomerExtras, CustomerRecord } from '../ingest/ports.ts';
 import type { NightlyCustomers } from '../nightly/ports.ts';
-import { shardOf, SHARDS } from '../nightly/shard.ts';
+import { scanSegmentOf, shardOf, SHARDS } from '../nightly/shard.ts';
 import type { OrderRecord } from '../orders/order.ts';
 import type { CustomerState } from '../state/customer-state.ts';
 
@@ -62,6 +62,11 @@ export class LeanNightlyStore implements NightlyCustomers {
 
   async loadState(id: string): Promise<CustomerRecord> {
     return this.read(id);
+  }
+
+  /** Only the segment's items count as read, as a DynamoDB segment scan reads only its key range. */
+  async *scanSegment(segment: number, totalSegments: number): AsyncGenerator<CustomerRecord> {
+    for (const id of this.items.keys()) if (scanSegmentOf(id, totalSegments) === segment) yield this.read(id);
   }
 
   /** The base holds state items only (as in nightly-cost): a customer whose orders are needed gets none. */

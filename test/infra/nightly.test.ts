@@ -105,7 +105,7 @@ describe('table indexes', () => {
 
 describe('nightly functions', () => {
   const expected = [
-    { key: 'plan', timeout: 60, memory: 256, service: 'nightly-plan', entry: /functions[\\/]nightly-plan[\\/]handler\.ts$/ },
+    { key: 'plan', timeout: 300, memory: 1024, service: 'nightly-plan', entry: /functions[\\/]nightly-plan[\\/]handler\.ts$/ },
     { key: 'segment', timeout: 300, memory: 1024, service: 'nightly-segment', entry: /functions[\\/]nightly-segment[\\/]handler\.ts$/ },
     { key: 'finish', timeout: 120, memory: 256, service: 'nightly-finish', entry: /functions[\\/]nightly-finish[\\/]handler\.ts$/ },
   ] as const;
@@ -162,15 +162,13 @@ describe('nightly permissions (least privilege)', () => {
   const statementsOf = (fn: keyof typeof fnIds) => roleStatements(template, synthed.id(nightly[fn].role!));
   const ddb = (fn: keyof typeof fnIds) =>
     statementsOf(fn).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
-  const WRITE = /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|PartiQLInsert|PartiQLUpdate|PartiQLDelete)$/;
 
-  it('plan reads the table and writes nothing', () => {
+  it('plan reads the table (the model sample is a Scan) and writes its items (lease, model), no index', () => {
     const statements = ddb('plan');
     expect(statements).toHaveLength(1);
     expect(resourcesOf(statements[0]!)).toEqual([tableArn]);
     const actions = actionsOf(statements[0]!);
-    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
-    expect(actions.filter((a) => WRITE.test(a))).toEqual([]);
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:PutItem', 'dynamodb:DeleteItem']));
     // And nothing but DynamoDB reads and its own logs.
     const other = statementsOf('plan').flatMap(actionsOf).filter((a) => !a.startsWith('dynamodb:'));
     expect(other.sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);

@@ -52,6 +52,7 @@ function dying(store: NightlyCustomers, after: number): NightlyCustomers {
     queryNight: (s, n) => store.queryNight(s, n),
     loadState: (id) => store.loadState(id),
     loadCustomer: (id) => store.loadCustomer(id),
+    scanSegment: (k, n) => store.scanSegment(k, n),
     saveState: async (state, rev, extras) => {
       if (++writes > after) throw new Error('segment died');
       return store.saveState(state, rev, extras);
