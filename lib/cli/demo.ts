@@ -147,6 +147,16 @@ export async function runDemo(opts: { customers: number; seed: number; months: n
       console.log(
         `  nightly ${snap.night}: ${snap.customersProcessed} customers due, ${snap.totals.brand.active} active in the rolling year, returning ratio ${snap.returningRatio === null ? '-' : (100 * snap.returningRatio).toFixed(1) + '%'}`,
       );
+    // The nightly fits its own purchase model: say on what, so pAlive in the export is not a mystery.
+    const model = await rt.adapters.nightly.getModel();
+    const [fit] = await rt.adapters.nightly.listFitRecords(1);
+    if (model)
+      console.log(
+        `  purchase model (BG/NBD), fitted by the nightly itself for ${model.until ?? '?'}` +
+          (fit?.status === 'activated' ? ` on ${fit.customers} customers (${fit.repeatCustomers} with a repeat purchase)` : '') +
+          `: pAlive and expected purchases in the export`,
+      );
+    else console.log(`  purchase model: not fitted yet${fit?.reason ? ` (${fit.reason})` : ''}`);
     const touches = localTouches(rt);
     const byStatus = new Map<string, number>();
     const byCampaign = new Map<string, number>();
@@ -155,7 +165,7 @@ export async function runDemo(opts: { customers: number; seed: number; months: n
       if (t.status === 'sent') byCampaign.set(t.campaignId, (byCampaign.get(t.campaignId) ?? 0) + 1);
     }
     touches.close();
-    console.log(`\nTouches over the replayed month`);
+    console.log(`\nTouches over the replayed month (each planned by the night before its day, sent on the day at sendAt, customer's zone)`);
     console.log(`  by status:   ${[...byStatus].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`);
     console.log(`  sent by campaign: ${[...byCampaign].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`);
     const sms = readSnsMessages(rt.stack.home).length;
