@@ -8,20 +8,11 @@ import { scanSegmentOf } from '../../lib/nightly/shard.ts';
 import type { CustomerState } from '../../lib/state/customer-state.ts';
 import { MemoryNightlyLedger } from '../../lib/testing/memory-ports.ts';
 import { addDays } from '../../lib/time.ts';
+import { mulberry32 } from '../../lib/sample/generate-sample.ts';
 
 const cfg = (over: Partial<ModelConfig> = {}): ModelConfig => modelSchema.parse(over);
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 function normal(u: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
