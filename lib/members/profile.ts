@@ -39,9 +39,17 @@ export interface MemberProfile {
   fields: Partial<{ [K in ProfileField]: Versioned<ProfileFields[K]> }>;
 }
 
+function optedOut(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && (v as Partial<Consent>).optIn === false;
+}
+
 function newer(a: Versioned<unknown>, b: Versioned<unknown>): boolean {
   if (a.ver !== b.ver) return a.ver > b.ver;
-  // Same version, different content: any fixed rule keeps the merge commutative.
+  // Same version, different content: nothing orders them, so privacy decides: an opt-out wins over an opt-in
+  // (for every channel). Otherwise any fixed rule keeps the merge commutative; both together are one total order.
+  const ao = optedOut(a.value);
+  const bo = optedOut(b.value);
+  if (ao !== bo) return ao;
   return JSON.stringify(a.value) > JSON.stringify(b.value);
 }
 

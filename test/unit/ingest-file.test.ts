@@ -126,6 +126,19 @@ describe('ingestObject: members', () => {
     for (const col of ['phone', 'email', 'birthday', 'time_zone', 'email_opt_in']) expect(report).toContain(`3,${col},`);
   });
 
+  it('two rows of one version that disagree on consent resolve to the opt-out, for every channel and in either order', async () => {
+    const w = world();
+    await w.ingest('incoming/members/members-2026-03-07.csv', 'customer_id,sms_opt_in,email_opt_in\n0001,1,0\n0001,0,1\n0002,0,1\n0002,1,0\n');
+    // Corrected files of the same export day: the same version again, disagreeing.
+    await w.ingest('incoming/members/members-2026-03-08.csv', 'customer_id,sms_opt_in\n0003,0\n');
+    await w.ingest('incoming/members/members-2026-03-08 (1).csv', 'customer_id,sms_opt_in\n0003,1\n');
+    for (const id of ['0001', '0002']) {
+      const p = profileValues(w.customers.profiles.get(id)?.profile);
+      expect({ id, sms: p.smsConsent?.optIn, email: p.emailConsent?.optIn }).toEqual({ id, sms: false, email: false });
+    }
+    expect(profileValues(w.customers.profiles.get('0003')?.profile).smsConsent?.optIn).toBe(false);
+  });
+
   it('an older member export arriving late does not undo a newer opt-out', async () => {
     const w = world();
     await w.ingest('incoming/members/members-2026-03-06.csv', 'customer_id,sms_opt_in\n0001,0\n');
