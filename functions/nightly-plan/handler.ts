@@ -43,7 +43,7 @@ export const handler = async (event: unknown, context?: Context): Promise<NightP
       // The run holds the lease now: a model failure must not fail the plan (and strand the lease); the night
       // goes on with the model it has, and the error is logged (the invocation's error alarm does not fire).
       try {
-        const { record } = await w.keepModel(first.night);
+        const { record } = await w.keepModel(first.night, config.model);
         if (record) obs.logger.info('model fit', { night: record.night, status: record.status, reason: record.reason, customers: record.customers, readMs: record.readMs, fitMs: record.fitMs });
       } catch (e) {
         obs.logger.error('model fit failed; the nights go on with the active model', { night: first.night, error: e instanceof Error ? e.message : String(e) });

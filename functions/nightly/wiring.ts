@@ -2,6 +2,7 @@ import { makeTableAdapters } from '../../lib/adapters/table-factory.ts';
 import { makeTouchAdapters } from '../../lib/adapters/touch-factory.ts';
 import { reportFromStores } from '../../lib/report/build-report.ts';
 import { keepModel } from '../../lib/model/keep-model.ts';
+import type { MomentsConfig } from '../../lib/config/schema.ts';
 import type { NightlyDeps } from '../../lib/nightly/run-nightly.ts';
 import { nightlyEnvSchema, type NightlyEnv } from './env.ts';
 
@@ -26,9 +27,8 @@ export function wireNightly(env: NightlyEnv) {
       return (await a.config.load()).config;
     },
     /** Fits or refits the model when due, before the run's first night (lib/model/keep-model.ts). */
-    async keepModel(night: string) {
-      const { config } = await a.config.load();
-      return keepModel(night, { base: a.customers, ledger: a.nightly, config: config.model });
+    async keepModel(night: string, model: MomentsConfig['model']) {
+      return keepModel(night, { base: a.customers, ledger: a.nightly, config: model });
     },
     /** Writes the report of a closed night to reports/<night>/index.html, when the bucket is bound. */
     async writeReport(night: string): Promise<string | undefined> {

@@ -75,7 +75,9 @@ export class OutputClosed extends Error {
   }
 }
 
-const isEpipe = (e: unknown) => (e as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
+/** Errors of a stream whose reader is gone (`| head`): nothing more can be said there, and nothing is wrong. */
+const READER_GONE = new Set(['EPIPE', 'ERR_STREAM_DESTROYED']);
+export const readerGone = (e: unknown) => READER_GONE.has((e as NodeJS.ErrnoException | undefined)?.code ?? '');
 
 /**
  * Writes lines to a file or stdout, waiting on back-pressure; `close` ends a file. A failing stream (a full disk,
@@ -86,7 +88,7 @@ export function lineWriter(file: string | undefined) {
   let failed: Error | undefined;
   const waiting = new Set<(e: Error) => void>();
   const onError = (e: Error) => {
-    failed = isEpipe(e) ? new OutputClosed() : new Error(`${file ?? 'stdout'}: ${e.message}`, { cause: e });
+    failed = readerGone(e) ? new OutputClosed() : new Error(`${file ?? 'stdout'}: ${e.message}`, { cause: e });
     for (const w of waiting) w(failed);
   };
   out.on('error', onError);

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { OutputClosed, UsageError } from './cli-support.ts';
+import { OutputClosed, readerGone, UsageError } from './cli-support.ts';
 import { registerConfig } from './commands/config.ts';
 import { registerCustomer } from './commands/customer.ts';
 import { registerDeliver } from './commands/deliver.ts';
@@ -42,10 +42,8 @@ export function buildCli(): Command {
   return program;
 }
 
-/** Errors of a stdout whose reader is gone (`| head`): nothing more can be said there, and nothing is wrong. */
-const READER_GONE = new Set(['EPIPE', 'ERR_STREAM_DESTROYED']);
 function onStdoutError(e: NodeJS.ErrnoException): void {
-  if (!READER_GONE.has(e.code ?? '')) throw e;
+  if (!readerGone(e)) throw e;
 }
 
 /**

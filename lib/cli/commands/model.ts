@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { fitOnBase } from '../../model/fit-base.ts';
+import { UNIT_DAYS } from '../../model/keep-model.ts';
 import { isIsoDate } from '../../time.ts';
 import { UsageError, withRuntime } from '../cli-support.ts';
 
@@ -15,7 +16,7 @@ export function registerModel(program: Command): void {
       if (!isIsoDate(o.until)) throw new UsageError(`--until expects a date YYYY-MM-DD, got "${o.until}"`);
       await withRuntime(program, async (rt) => {
         const t0 = performance.now();
-        const fit = await fitOnBase(rt.adapters.customers.scanCustomers(), o.until);
+        const fit = await fitOnBase(rt.adapters.customers.scanCustomers(), o.until, UNIT_DAYS);
         const fitMs = Math.round(performance.now() - t0);
         const out = { r: fit.r, alpha: fit.alpha, a: fit.a, b: fit.b, logLikelihood: fit.logLikelihood, customers: fit.customers };
         if (o.json) console.log(JSON.stringify(out));
@@ -26,7 +27,7 @@ export function registerModel(program: Command): void {
         if (o.activate) {
           const fittedAt = new Date().toISOString();
           const params = { r: fit.r, alpha: fit.alpha, a: fit.a, b: fit.b };
-          await rt.adapters.nightly.putModel({ params, unitDays: 7, version: `bgnbd:${o.until}`, fittedAt, until: o.until, logLikelihood: fit.logLikelihood, customers: fit.customers });
+          await rt.adapters.nightly.putModel({ params, unitDays: UNIT_DAYS, version: `bgnbd:${o.until}`, fittedAt, until: o.until, logLikelihood: fit.logLikelihood, customers: fit.customers });
           // Beside the nightly's own attempts, so the report and the refit schedule see it (the whole base, read once).
           await rt.adapters.nightly.putFitRecord({
             night: o.until,
