@@ -61,12 +61,12 @@ const common = {
     .describe('Templates per locale (zh-CN required; en and others optional, zh-CN is the fallback).'),
 };
 
-/** A change found by the night closing day S can reach the customer on S+1 at the earliest (lib/touches/moment-day.ts). */
+/** A change (order, stage entry, upgrade) found by the night closing day S can reach the customer on S+1 at the earliest (lib/touches/moment-day.ts). */
 const afterChangeDelay = (what: string) =>
   z
     .number()
     .int()
-    .min(1)
+    .min(1, { message: `at least 1: the day of the ${what} is known once its night closes, so the next day is the earliest it can be delivered` })
     .max(30)
     .default(1)
     .describe(`Delivered this many days after the day of the ${what}; at least 1: that day is known once its night closes.`);
@@ -124,13 +124,7 @@ export const campaignSchema = z.discriminatedUnion('moment', [
   z.strictObject({
     ...common,
     moment: z.literal('post-purchase'),
-    delayDays: z
-      .number()
-      .int()
-      .min(1)
-      .max(30)
-      .default(1)
-      .describe('Delivered this many days after the order day; at least 1: the order day is closed by the night that plans the touch.'),
+    delayDays: afterChangeDelay('order'),
   }),
 ]);
 

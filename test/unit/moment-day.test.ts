@@ -320,7 +320,9 @@ describe("a moment's day is the day the customer gets it", () => {
       const i = example.campaigns.findIndex((c: { moment: string }) => c.moment === moment);
       const json = { ...example, campaigns: example.campaigns.map((c: object, j: number) => (j === i ? { ...c, delayDays: 0 } : c)) };
       const errors = validateConfigJson(json).errors;
-      expect(errors.some((e) => e.startsWith(`$.campaigns[${i}].delayDays`)), `${moment}: ${errors.join('; ')}`).toBe(true);
+      const error = errors.find((e) => e.startsWith(`$.campaigns[${i}].delayDays`));
+      expect(error, `${moment}: ${errors.join('; ')}`).toContain('at least 1: the day of the');
+      expect(error).toContain('the next day is the earliest it can be delivered');
     }
   });
 });
