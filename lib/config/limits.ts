@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { jsonPath } from './errors.ts';
 
 /**
  * Bounds on a configuration document before and beside its schema: configuration is written by people, uploaded
@@ -14,8 +15,6 @@ const MAX_KEYS = 1_000;
 /** Keys that mean something to JavaScript objects themselves; never a configuration name. */
 export const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
-const pathOf = (segments: (string | number)[]) =>
-  segments.reduce<string>((p, k) => (typeof k === 'number' ? `${p}[${k}]` : /^[\w$-]+$/.test(k) ? `${p}.${k}` : `${p}[${JSON.stringify(k)}]`), '$');
 
 /** Structural limits of a parsed document: reserved keys, depth, string, array and object sizes. */
 export function checkConfigShape(json: unknown): string[] {
@@ -23,20 +22,20 @@ export function checkConfigShape(json: unknown): string[] {
   const walk = (v: unknown, at: (string | number)[]): void => {
     if (errors.length >= 20) return;
     if (at.length > MAX_DEPTH) {
-      errors.push(`${pathOf(at)}: nested deeper than ${MAX_DEPTH} levels`);
+      errors.push(`${jsonPath(at)}: nested deeper than ${MAX_DEPTH} levels`);
       return;
     }
     if (typeof v === 'string') {
-      if (v.length > MAX_STRING) errors.push(`${pathOf(at)}: ${v.length} characters, at most ${MAX_STRING}`);
+      if (v.length > MAX_STRING) errors.push(`${jsonPath(at)}: ${v.length} characters, at most ${MAX_STRING}`);
     } else if (Array.isArray(v)) {
-      if (v.length > MAX_ARRAY) errors.push(`${pathOf(at)}: ${v.length} items, at most ${MAX_ARRAY}`);
+      if (v.length > MAX_ARRAY) errors.push(`${jsonPath(at)}: ${v.length} items, at most ${MAX_ARRAY}`);
       else v.forEach((x, i) => walk(x, [...at, i]));
     } else if (v !== null && typeof v === 'object') {
       // Own keys as JSON.parse made them: "__proto__" is an ordinary own property here.
       const keys = Object.keys(v);
-      if (keys.length > MAX_KEYS) errors.push(`${pathOf(at)}: ${keys.length} keys, at most ${MAX_KEYS}`);
+      if (keys.length > MAX_KEYS) errors.push(`${jsonPath(at)}: ${keys.length} keys, at most ${MAX_KEYS}`);
       for (const k of keys) {
-        if (RESERVED_KEYS.has(k)) errors.push(`${pathOf([...at, k])}: "${k}" is not allowed as a key`);
+        if (RESERVED_KEYS.has(k)) errors.push(`${jsonPath([...at, k])}: "${k}" is not allowed as a key`);
         else walk((v as Record<string, unknown>)[k], [...at, k]);
       }
     }

@@ -1,5 +1,5 @@
 import type { Campaign } from './campaigns-schema.ts';
-import { formatConfigErrors } from './errors.ts';
+import { formatConfigErrors, jsonPath } from './errors.ts';
 import { checkConfigShape } from './limits.ts';
 import { configSchema, type MomentsConfig } from './schema.ts';
 import { validateTemplate } from '../touches/render.ts';
@@ -36,14 +36,14 @@ export function sampleVarsFor(moment: Campaign['moment'], locale: string): Recor
  */
 function protoKeyErrors(json: unknown): string[] {
   const out: string[] = [];
-  const stack: [unknown, string][] = [[json, '$']];
+  const stack: [unknown, (string | number)[]][] = [[json, []]];
   while (stack.length) {
     const [v, path] = stack.pop()!;
-    if (Array.isArray(v)) v.forEach((x, i) => stack.push([x, `${path}[${i}]`]));
+    if (Array.isArray(v)) v.forEach((x, i) => stack.push([x, [...path, i]]));
     else if (v && typeof v === 'object')
       for (const [k, x] of Object.entries(v)) {
-        if (k === '__proto__') out.push(`${path}: Unrecognized key: "__proto__"`);
-        else stack.push([x, `${path}.${k}`]);
+        if (k === '__proto__') out.push(`${jsonPath(path)}: Unrecognized key: "__proto__"`);
+        else stack.push([x, [...path, k]]);
       }
   }
   return out;

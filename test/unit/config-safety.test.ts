@@ -18,8 +18,11 @@ describe('configuration cannot reach beyond its schema', () => {
     ['{"columns": {"orders": {"__proto__": "order_id"}}}', '$.columns.orders.__proto__: "__proto__" is not allowed as a key'],
     ['{"columns": {"members": {"constructor": "phone"}}}', '$.columns.members.constructor: "constructor" is not allowed as a key'],
     ['{"stores": [{"id": "S1", "prototype": 1}]}', '$.stores[0].prototype: "prototype" is not allowed as a key'],
+    // Found by the fuzz suite (seed 1994041472): a key that is not a plain name is written in brackets, by every check.
+    ['{"columns": {"members": {"手机号码": {"prototype": 0}}}}', '$.columns.members["手机号码"].prototype: "prototype" is not allowed as a key'],
+    ['{"columns": {"members": {"手机号码": 5}}}', '$.columns.members["手机号码"]: Invalid option: expected one of "customer_id"'],
   ])('%s is refused with its path', (text, error) => {
-    expect(errorsOf(text)).toContain(error);
+    expect(errorsOf(text).some((e) => e.startsWith(error)), errorsOf(text).join(" | ")).toBe(true);
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
   });
 

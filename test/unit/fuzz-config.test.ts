@@ -14,7 +14,9 @@ const PATHED = /^\$(?:\.[^.[\]:\s][^.[\]:]*|\[\d+\]|\["(?:[^"\\]|\\.)*"\])*: \S/
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Step = string | number;
 
-const pathText = (p: Step[]) => p.reduce<string>((s, k) => (typeof k === 'number' ? `${s}[${k}]` : `${s}.${k}`), '$');
+// The notation the README documents: a plain name after a dot, any other key quoted in brackets.
+const pathText = (p: Step[]) =>
+  p.reduce<string>((s, k) => (typeof k === 'number' ? `${s}[${k}]` : /^[A-Za-z0-9_$-]+$/.test(k) ? `${s}.${k}` : `${s}[${JSON.stringify(k)}]`), '$');
 const errorPath = (e: string) => e.slice(0, e.indexOf(': '));
 
 /** Every path in the document, objects and arrays included, the root excluded. */
