@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IANAZone } from 'luxon';
 import { MEMBER_COLUMNS, ORDER_COLUMNS } from '../csv/headers.ts';
+import { DEFAULT_READ_LIMITS } from '../csv/limits.ts';
 import { campaignSchema, contactPolicySchema } from './campaigns-schema.ts';
 import { boundedRecord, safeKey } from './limits.ts';
 
@@ -153,6 +154,25 @@ export const modelSchema = z.strictObject({
   holdoutWeeks: z.number().int().min(1).max(156).default(13).describe('Calibration check: refit up to this many weeks before the night and compare predicted with actual repeat purchases since.'),
 });
 
+/** Bounds on one upload (lib/csv/limits.ts says why the defaults): past one the file is quarantined while it is read. */
+export const ingestSchema = z.strictObject({
+  maxDecompressedBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 ** 3)
+    .default(DEFAULT_READ_LIMITS.maxDecompressedBytes)
+    .describe('Bytes an upload may hold after gunzip (its size when not compressed); default 2 GiB, some 30 times a 1M-row export.'),
+  maxFieldChars: z.number().int().min(100).max(64 * 1024 ** 2).default(DEFAULT_READ_LIMITS.maxFieldChars).describe('Characters one field may hold; default 256 Ki.'),
+  maxLineChars: z
+    .number()
+    .int()
+    .min(100)
+    .max(256 * 1024 ** 2)
+    .default(DEFAULT_READ_LIMITS.maxLineChars)
+    .describe('Characters one row may hold (a quoted field with line breaks makes one row of several lines); default 1 Mi.'),
+});
+
 export const valueSegmentsSchema = z.strictObject({
   diamond: z.number().min(0).max(1).default(0.02),
   core: z.number().min(0).max(1).default(0.18),
@@ -189,6 +209,7 @@ export const configSchema = z.strictObject({
     .default([])
     .refine((cs) => new Set(cs.map((c) => c.id)).size === cs.length, { message: 'campaign ids must be unique' })
     .describe('The moments to send; each one a campaign with its audience, channels, hold-out and templates.'),
+  ingest: ingestSchema.default(ingestSchema.parse({})).describe('Bounds on one upload; past one it is quarantined (compression and field bombs).'),
   columns: columnMappingSchema
     .default(columnMappingSchema.parse({}))
     .describe('Extra header spellings mapped to canonical columns, e.g. {"orders": {"Beleg-Nr": "order_id"}}.'),

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import iconv from 'iconv-lite';
+import { formatSize, InputLimitError, isInputLimitError } from './limits.ts';
 
 export type TextEncoding = 'utf8' | 'gb18030' | 'utf16le' | 'utf16be';
 
@@ -52,12 +53,28 @@ function isValidUtf8Prefix(buf: Buffer): boolean {
   }
 }
 
+/** Passes bytes through until more than `max` have come, then throws: a bomb stops at the bound, not at its end. */
+async function* bounded(bytes: AsyncIterable<Buffer>, max: number, compressed: boolean): AsyncGenerator<Buffer> {
+  let n = 0;
+  for await (const b of bytes) {
+    n += b.length;
+    if (n > max)
+      throw new InputLimitError(
+        compressed
+          ? `the gzip content expands to more than ${formatSize(max, 'bytes')} (ingest.maxDecompressedBytes): a compression bomb, or more than one export`
+          : `more than ${formatSize(max, 'bytes')} (ingest.maxDecompressedBytes): more than one export`,
+      );
+    yield b;
+  }
+}
+
 /**
  * Turns an upload into text: gunzips (.csv.gz or gzip magic), detects the encoding from the first 256 KiB
  * (BOMs; valid UTF-8; else GB18030, the superset of GBK that Chinese Excel writes), and refuses what is not
- * text at all. Streams throughout: only the sniffed prefix is ever held.
+ * text at all. Streams throughout: only the sniffed prefix is ever held. Past `maxDecompressedBytes` the text
+ * stream throws an InputLimitError (or, within the sniffed prefix, the upload is refused with its message).
  */
-export async function openText(source: AsyncIterable<Buffer>): Promise<OpenedText | { error: string }> {
+export async function openText(source: AsyncIterable<Buffer>, opts: { maxDecompressedBytes?: number } = {}): Promise<OpenedText | { error: string }> {
   let { head, rest } = await peek(source, 4);
   let compressed = false;
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
@@ -67,9 +84,11 @@ export async function openText(source: AsyncIterable<Buffer>): Promise<OpenedTex
     src.on('error', (e) => gunzip.destroy(e));
     rest = src.pipe(gunzip);
   }
+  if (opts.maxDecompressedBytes !== undefined) rest = bounded(rest, opts.maxDecompressedBytes, compressed);
   try {
     ({ head, rest } = await peek(rest, SNIFF_BYTES));
   } catch (e) {
+    if (isInputLimitError(e)) return { error: e.message };
     // zlib's own errors (Z_DATA_ERROR, Z_BUF_ERROR): corrupt or cut short, it can never be read. A failed read
     // of the upload is thrown instead, so the event is retried.
     const code = (e as { code?: unknown } | null)?.code;

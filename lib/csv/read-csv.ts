@@ -1,4 +1,7 @@
 import Papa from 'papaparse';
+import { formatSize, InputLimitError, MAX_BLANK_RUN, type ReadLimits } from './limits.ts';
+import type { TextEncoding } from './open-text.ts';
+import { mayHaveEncodingProblem, rowEncodingProblem } from './row-encoding.ts';
 
 export interface CsvRecord {
   /** 1-based line on which the record starts. */
@@ -56,6 +59,17 @@ export function countBreaks(s: string): number {
   return n;
 }
 
+export interface ReadCsvOptions {
+  /** Give each record its text as read. */
+  raw?: boolean;
+  /** Number lines from here (a part of a split file). */
+  firstLine?: number;
+  /** Bounds on fields and records; past one the reader throws an InputLimitError. Unset: no bounds. */
+  limits?: Pick<ReadLimits, 'maxFieldChars' | 'maxLineChars'>;
+  /** The encoding the text was decoded from (a getter: it may be decided part-way); records not in it are skips. */
+  encoding?: () => TextEncoding;
+}
+
 /**
  * Streams CSV as batches of records (one batch per decoded chunk), each with the line it starts on, through
  * Papa Parse's core parser (4x csv-parse on our 1M-row file, see BENCHMARKS.md). Quoted commas, quotes and
@@ -64,16 +78,17 @@ export function countBreaks(s: string): number {
  */
 export async function* readCsvBatches(
   text: AsyncIterable<string>,
-  /** raw: give each record its text as read; firstLine: number lines from here (a part of a split file). */
-  opts: { raw?: boolean; firstLine?: number } = {},
+  opts: ReadCsvOptions = {},
 ): AsyncGenerator<CsvItem[]> {
+  const maxField = opts.limits?.maxFieldChars ?? Infinity;
+  const maxLine = opts.limits?.maxLineChars ?? Infinity;
+  let blankRun = 0;
   let fast: Papa.Parser | undefined;
   let stepped: Papa.Parser | undefined;
   let steps: { fields: string[]; end: number; error?: string }[] = [];
   let newline: '\r\n' | '\n' | '\r' = '\n';
   let rest = '';
   let line = opts.firstLine ?? 1;
-  let stopped = false;
   let delimiter = ',';
 
   const reasonOf = (e: Papa.ParseError) =>
@@ -100,11 +115,12 @@ export async function* readCsvBatches(
     const plain = !input.includes('"') && (newline === '\r\n' ? !/[^\r]\n|\r(?!\n)/.test(input) : !input.includes(newline === '\n' ? '\r' : '\n'));
     if (plain) {
       const r = fast!.parse(input, 0, !final) as Papa.ParseResult<string[]> & { meta: { cursor: number } };
-      if (opts.raw) {
-        // Without quotes a record's text is its fields joined; every record but a last unterminated one ends in a break.
-        const n = r.data.length;
-        r.data.forEach((fields, i) => out.push({ line: line++, fields, raw: fields.join(delimiter) + (final && i === n - 1 && !/[\r\n]$/.test(input) ? '' : newline) }));
-      } else for (const fields of r.data) out.push({ line: line++, fields });
+      // Without quotes a record's text is its fields joined; every record but a last unterminated one ends in a break.
+      const n = r.data.length;
+      const rawOf = (fields: string[], i: number) => fields.join(delimiter) + (final && i === n - 1 && !/[\r\n]$/.test(input) ? '' : newline);
+      if (opts.raw) r.data.forEach((fields, i) => out.push({ line: line++, fields, raw: rawOf(fields, i) }));
+      else for (const fields of r.data) out.push({ line: line++, fields });
+      check(out, input, (i) => rawOf(r.data[i]!, i));
       rest = final ? '' : input.slice(r.meta.cursor);
       return out;
     }
@@ -124,16 +140,51 @@ export async function* readCsvBatches(
       out.push(st.error ? { line, raw, reason: st.error } : opts.raw ? { line, fields, raw } : { line, fields });
       line += Math.max(1, countBreaks(raw));
     }
+    check(out, input, (i) => (out[i] as CsvRecord).raw ?? input.slice(i === 0 ? 0 : steps[i - 1]!.end, steps[i]!.end));
     rest = final ? '' : input.slice(r.meta.cursor);
     return out;
   };
 
+  /**
+   * The bounds and the encoding, over the records just read from `input`. Each costs one test of the whole
+   * chunk in the common case: no record is longer than its chunk, and a chunk without a suspect character has
+   * no row in a wrong encoding.
+   */
+  const check = (out: CsvItem[], input: string, rawOf: (i: number) => string) => {
+    for (const item of out) {
+      if (isSkip(item)) {
+        blankRun = 0;
+        continue;
+      }
+      if (item.fields.length === 1 && item.fields[0]!.trim() === '') {
+        if (++blankRun > MAX_BLANK_RUN) throw new InputLimitError(`more than ${MAX_BLANK_RUN.toLocaleString('en-US')} blank lines in a row at line ${item.line}: not an export`, item.line);
+      } else blankRun = 0;
+    }
+    if (input.length > Math.min(maxField, maxLine))
+      for (const item of out) {
+        if (isSkip(item)) continue;
+        let chars = item.fields.length - 1;
+        for (const f of item.fields) {
+          if (f.length > maxField) throw new InputLimitError(`line ${item.line}: a field of ${f.length.toLocaleString('en-US')} characters, longer than ${formatSize(maxField, 'characters')} (ingest.maxFieldChars)`, item.line);
+          chars += f.length;
+        }
+        if (chars > maxLine) throw new InputLimitError(`line ${item.line}: a row of ${chars.toLocaleString('en-US')} characters, longer than ${formatSize(maxLine, 'characters')} (ingest.maxLineChars)`, item.line);
+      }
+    const encoding = opts.encoding?.();
+    if (encoding && mayHaveEncodingProblem(input, encoding))
+      out.forEach((item, i) => {
+        if (isSkip(item)) return;
+        const reason = rowEncodingProblem(item.fields, encoding);
+        if (reason) out[i] = { line: item.line, raw: rawOf(i), reason };
+      });
+  };
+
   for await (const chunk of text) {
-    if (stopped || chunk.length === 0) continue;
+    if (chunk.length === 0) continue;
     if (!fast) {
       const nl = chunk.search(/\r|\n/);
       // The header line may straddle chunks: wait for its end (or the end of the input).
-      if (nl < 0 && rest.length + chunk.length < MAX_RECORD_CHARS) {
+      if (nl < 0 && rest.length + chunk.length < Math.min(MAX_RECORD_CHARS, maxLine + 1)) {
         rest += chunk;
         continue;
       }
@@ -146,14 +197,18 @@ export async function* readCsvBatches(
     }
     const items = take(rest + chunk, false);
     if (rest.length >= MAX_RECORD_CHARS && rest.includes('"')) {
-      // The rest of the file is one unfinished quoted field: report it once and read no further.
+      // The rest of the file is one unfinished quoted field: report it once and read no further (not even to
+      // the end: 2 GB of one field would take minutes only to be skipped).
       items.push({ line, raw: rest, reason: UNCLOSED_QUOTE });
-      rest = '';
-      stopped = true;
+      yield items;
+      return;
+    }
+    if (rest.length > maxLine) {
+      if (items.length) yield items;
+      throw new InputLimitError(`line ${line}: a row longer than ${formatSize(maxLine, 'characters')} (ingest.maxLineChars), still unfinished`, line);
     }
     if (items.length) yield items;
   }
-  if (stopped) return;
   if (!fast) {
     if (!rest) return;
     start(rest);
@@ -169,7 +224,7 @@ export async function* readCsvBatches(
 export async function* readCsv(
   text: AsyncIterable<string>,
   onSkip: (s: CsvSkip) => void,
-  opts: { raw?: boolean; firstLine?: number } = {},
+  opts: ReadCsvOptions = {},
 ): AsyncGenerator<CsvRecord> {
   for await (const batch of readCsvBatches(text, opts))
     for (const item of batch) {

@@ -37,3 +37,18 @@ export function pick<C extends string>(fields: string[], map: HeaderMap<C>): Par
   }
   return row;
 }
+
+/**
+ * The header cells a quarantine reason may show. A file without a header has a data row in its place (a name, a
+ * phone number, a birthday), and the reason reaches the logs and the reason file: only cells the header map
+ * knew (canonical names, known aliases, configured mappings) are shown; any other cell is counted, never echoed,
+ * whatever it looks like (a name such as "Zhang Sanfeng" looks like a header as much as "Beleg-Nr" does).
+ */
+export function describeHeader(cells: readonly string[], ignored: readonly string[]): string {
+  const unknown = new Set(ignored);
+  const known = cells.filter((c) => c.trim() !== '' && !unknown.has(c));
+  const others = cells.length - known.length;
+  const count = `${cells.length} column${cells.length === 1 ? '' : 's'}`;
+  if (known.length === 0) return `found ${count}, none a known header; cells not shown, they may be a data row`;
+  return `found ${count}: ${known.join(', ')}${others ? ` and ${others} not known, not shown (they may be a data row)` : ''}`;
+}

@@ -1,4 +1,5 @@
 import type { MomentsConfig } from '../config/schema.ts';
+import { isInputLimitError, type InputLimitError } from '../csv/limits.ts';
 import { openText } from '../csv/open-text.ts';
 import { isSkip, readCsvBatches, type CsvItem } from '../csv/read-csv.ts';
 import type { RowError } from '../orders/order.ts';
@@ -11,6 +12,7 @@ import { ordersRowHandler } from './orders-rows.ts';
 import { membersRowHandler } from './members-rows.ts';
 import type { RowHandler } from './row-handler.ts';
 import type { IngestAs } from './part-meta.ts';
+import { describeHeader } from './header-map.ts';
 import { summaryWarnings } from './summary-warnings.ts';
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
@@ -40,7 +42,13 @@ export interface IngestObject {
  * reports the bad ones, then recomputes each touched customer. Safe to run any number of times, in any order,
  * concurrently with other files: the result depends only on the set of files ever ingested.
  */
-export async function ingestObject(obj: IngestObject, deps: IngestDeps, as?: IngestAs): Promise<FileSummary> {
+export async function ingestObject(
+  obj: IngestObject,
+  deps: IngestDeps,
+  as?: IngestAs,
+  /** Quarantine it with this reason unread: planning its split found it past a bound (lib/ingest/split-file.ts). */
+  refused?: string,
+): Promise<FileSummary> {
   const kind = as ? as.kind : fileKind(obj.key);
   if (!kind) throw new Error(`not an ingest key: ${obj.key} (expected incoming/orders/ or incoming/members/)`);
   const done = await deps.ledger.get(obj.key, obj.etag);
@@ -67,36 +75,50 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps, as?: Ing
     processedAt: '',
   };
 
-  const quarantine = async (why: string): Promise<FileSummary> => {
+  const quarantine = async (why: string, read?: FileSummary): Promise<FileSummary> => {
     // What was read from an undecodable file may hold lone UTF-16 surrogates: the reason is stored as UTF-8.
     const reason = why.replace(LONE_SURROGATE, '\uFFFD');
     const to = as?.quarantineKey ?? quarantineKey(obj.key);
+    // A bound crossed part-way: what was read before it was applied (and stays so; ingesting the file again is
+    // safe, rows already known are unchanged).
+    const applied = read?.applied
+      ? `Reading stopped there: the ${read.applied} row(s) applied before it stay applied, nothing after it was applied.`
+      : 'Nothing from this file was applied.';
     // Copy, reason, ledger, and only then remove the upload: a crash at any step leaves a retry that can finish.
     await deps.objects.copy(obj.key, to);
-    await deps.objects.put(`${to}.reason.txt`, `${name}: ${reason}\nNothing from this file was applied.\n`, 'text/plain; charset=utf-8');
-    const summary: FileSummary = { ...base, status: 'quarantined', quarantine: to, reason, processedAt: now().toISOString() };
+    await deps.objects.put(`${to}.reason.txt`, `${name}: ${reason}\n${applied}\n`, 'text/plain; charset=utf-8');
+    const summary: FileSummary = { ...(read ?? base), status: 'quarantined', quarantine: to, reason, processedAt: now().toISOString() };
     await deps.ledger.put(summary);
     await deps.objects.remove(obj.key);
     return summary;
   };
+  if (refused !== undefined) return quarantine(refused);
 
-  const opened = await openText(deps.objects.read(obj.key));
+  const limits = deps.config.ingest;
+  const opened = await openText(deps.objects.read(obj.key), { maxDecompressedBytes: limits.maxDecompressedBytes });
   if ('error' in opened) return quarantine(opened.error);
+  // A part of a split file is UTF-8 text decoded from the original: its rows are checked against the original's encoding.
+  const encoding = () => as?.encoding ?? opened.encoding;
 
   const report = new RejectReport(deps.objects, as?.reportKey ?? rejectReportKey(obj.key));
-  const batches = readCsvBatches(opened.text, { firstLine: as?.firstLine ?? 1 })[Symbol.asyncIterator]();
+  const batches = readCsvBatches(opened.text, { firstLine: as?.firstLine ?? 1, limits, encoding })[Symbol.asyncIterator]();
   // The header is the first record with any text; skips before it only say why none was found.
   let header: { line: number; fields: string[] } | undefined;
   let firstSkip: string | undefined;
   let pending: CsvItem[] = [];
-  while (!header) {
-    const r = await batches.next();
-    if (r.done) break;
-    const i = r.value.findIndex((item) => (isSkip(item) ? ((firstSkip ??= item.reason), false) : item.fields.some((f) => f.trim() !== '')));
-    if (i >= 0) {
-      header = r.value[i] as { line: number; fields: string[] };
-      pending = r.value.slice(i + 1);
+  try {
+    while (!header) {
+      const r = await batches.next();
+      if (r.done) break;
+      const i = r.value.findIndex((item) => (isSkip(item) ? ((firstSkip ??= item.reason), false) : item.fields.some((f) => f.trim() !== '')));
+      if (i >= 0) {
+        header = r.value[i] as { line: number; fields: string[] };
+        pending = r.value.slice(i + 1);
+      }
     }
+  } catch (e) {
+    if (isInputLimitError(e)) return quarantine(e.message);
+    throw e;
   }
   if (!header) return quarantine(firstSkip ? `no readable header: ${firstSkip}` : 'empty file');
 
@@ -107,7 +129,7 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps, as?: Ing
       : membersRowHandler(header.fields, deps.config, versionMs, deps.customers, name, deps.concurrency);
   if (handler.missing.length > 0)
     return quarantine(
-      `no recognisable ${kind} header: missing ${handler.missing.join(', ')} (found: ${header.fields.join(', ')}). ` +
+      `no recognisable ${kind} header: missing ${handler.missing.join(', ')} (${describeHeader(header.fields, handler.ignored)}). ` +
         'Use the canonical or Chinese column names, or map yours under "columns" in the configuration.',
     );
 
@@ -118,6 +140,7 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps, as?: Ing
 
   // Batch by batch (one decoded chunk, about a thousand rows): validate every row, then apply the good ones with
   // bounded concurrency before reading on, so memory stays flat and there is no per-row scheduling.
+  let stoppedBy: InputLimitError | undefined;
   for (let batch: CsvItem[] | undefined = pending; batch; ) {
     const items: object[] = [];
     const lines: number[] = [];
@@ -127,7 +150,7 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps, as?: Ing
     for (const item of batch) {
       if (isSkip(item)) {
         summary.rows++;
-        rejects.push([{ line: item.line, column: '', value: item.raw.slice(0, 200), reason: item.reason }]);
+        rejects.push([{ line: item.line, column: '', value: item.raw, reason: item.reason }]);
         continue;
       }
       const { line, fields } = item;
@@ -168,8 +191,14 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps, as?: Ing
       deps.onProgress?.({ file: name, rows: summary.rows });
       ingestProgress.emit('progress', { file: name, rows: summary.rows });
     }
-    const r = await batches.next();
-    batch = r.done ? undefined : r.value;
+    try {
+      const r = await batches.next();
+      batch = r.done ? undefined : r.value;
+    } catch (e) {
+      if (!isInputLimitError(e)) throw e;
+      stoppedBy = e;
+      batch = undefined;
+    }
   }
 
   const touched = handler.touched();
@@ -185,6 +214,8 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps, as?: Ing
   if (warnings.length) summary.warnings = warnings;
   const reportKey = await report.close();
   if (reportKey) summary.report = reportKey;
+  // The customers the rows before the bound touched are recomputed above: their state matches what was applied.
+  if (stoppedBy) return quarantine(stoppedBy.message, summary);
   summary.processedAt = now().toISOString();
   await deps.ledger.put(summary);
   return summary;

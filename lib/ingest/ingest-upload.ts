@@ -51,5 +51,6 @@ export async function ingestUpload(obj: IngestObject, deps: UploadDeps): Promise
   const r = await splitObject(obj, deps, deps.splitRows);
   if ('done' in r) return r.done;
   if ('split' in r) return r.split;
+  if ('refuse' in r) return ingestObject(obj, deps, undefined, r.refuse);
   return ingestObject(obj, { ...deps, objects: r.whole });
 }

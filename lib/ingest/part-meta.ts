@@ -1,3 +1,4 @@
+import type { TextEncoding } from '../csv/open-text.ts';
 import { baseName } from './file-meta.ts';
 
 /**
@@ -22,6 +23,8 @@ export interface IngestAs {
   quarantineKey: string;
   /** Line number the part's first line gets, so that rows carry their line in the original file. */
   firstLine: number;
+  /** The original's encoding: a part is UTF-8, but its rows are checked as text read from the original's bytes. */
+  encoding?: TextEncoding;
 }
 
 export interface PlannedPart {
@@ -98,5 +101,6 @@ export function partAs(plan: SplitPlan, part: PlannedPart): IngestAs {
     reportKey: part.reportKey,
     quarantineKey: `quarantine/${baseName(plan.original.key)}.part-${pad(part.index)}.csv`,
     firstLine: 1 + part.lineOffset,
+    encoding: plan.original.encoding as TextEncoding,
   };
 }

@@ -1,3 +1,4 @@
+import { isInputLimitError, type ReadLimits } from '../csv/limits.ts';
 import { openText } from '../csv/open-text.ts';
 import { countBreaks, readCsv, sniffDelimiter, type CsvSkip } from '../csv/read-csv.ts';
 import { baseName, defaultVersionMs, fileKind } from './file-meta.ts';
@@ -39,7 +40,7 @@ interface Walked {
 const isBlank = (fields: string[]) => fields.length === 1 && fields[0]!.trim() === '';
 
 /** Walks the records as ingest's reader finds them; records after the header are dealt into parts of `partRows`. */
-async function walk(text: AsyncIterable<string>, partRows: number, on: (item: Item) => void | Promise<void>): Promise<Walked> {
+async function walk(text: AsyncIterable<string>, partRows: number, limits: ReadLimits, on: (item: Item) => void | Promise<void>): Promise<Walked> {
   const skips: CsvSkip[] = [];
   const out: Walked = { sameDelimiter: true, rowItems: 0 };
   let firstRaw: string | undefined;
@@ -55,7 +56,7 @@ async function walk(text: AsyncIterable<string>, partRows: number, on: (item: It
       await emit(s.raw, s.line, true);
     }
   };
-  for await (const rec of readCsv(text, (s) => skips.push(s), { raw: true })) {
+  for await (const rec of readCsv(text, (s) => skips.push(s), { raw: true, limits })) {
     await drain();
     if (!out.header && rec.fields.some((f) => f.trim() !== '')) {
       out.header = { fields: rec.fields, raw: rec.raw ?? '' };
@@ -131,7 +132,9 @@ export type SplitOutcome =
   /** Already ingested (the ledger has it): a redelivered event. */
   | { done: FileSummary }
   /** Not split: ingest it whole, reading through `objects` (which replays the bytes already read when it can). */
-  | { whole: ObjectStore; reason: string };
+  | { whole: ObjectStore; reason: string }
+  /** Past a bound (lib/csv/limits.ts) while planning: to be quarantined with this reason, before any row is applied. */
+  | { refuse: string };
 
 /**
  * Plans and, for a file of more than `partRows` rows, writes the parts of an upload under incoming/orders/ or
@@ -142,14 +145,21 @@ export async function splitObject(obj: IngestObject, deps: IngestDeps, partRows:
   const kind = fileKind(obj.key);
   if (!kind) return { whole: deps.objects, reason: 'not an upload' };
   const reader = keepingReader(deps.objects, obj.key);
-  const opened = await openText(reader.read);
+  const limits = deps.config.ingest;
+  const opened = await openText(reader.read, { maxDecompressedBytes: limits.maxDecompressedBytes });
   if ('error' in opened) return { whole: deps.objects, reason: opened.error };
 
   const tally = new PartTally();
-  const walked = await walk(opened.text, partRows, (item) => {
-    if (item.part === 1 && item.role === 'row' && tally.parts.length === 1) reader.drop();
-    tally.add(item);
-  });
+  let walked: Walked;
+  try {
+    walked = await walk(opened.text, partRows, limits, (item) => {
+      if (item.part === 1 && item.role === 'row' && tally.parts.length === 1) reader.drop();
+      tally.add(item);
+    });
+  } catch (e) {
+    if (isInputLimitError(e)) return { refuse: e.message };
+    throw e;
+  }
   const keptBytes = reader.bytes();
   const whole = (reason: string): SplitOutcome => ({ whole: keptBytes ? replaying(deps.objects, obj.key, keptBytes) : deps.objects, reason });
   if (tally.parts.length < 2) return whole(`${walked.rowItems} records, not more than ${partRows}`);
@@ -181,7 +191,7 @@ export async function splitObject(obj: IngestObject, deps: IngestDeps, partRows:
   };
   const key = planKey(obj.key, obj.etag);
   await deps.objects.put(key, JSON.stringify(plan, null, 2), 'application/json');
-  await writeParts(obj.key, plan, walked.header.raw, deps.objects);
+  await writeParts(obj.key, plan, walked.header.raw, deps.objects, limits);
   const summary: FileSummary = {
     key: obj.key,
     file: plan.original.file,
@@ -204,8 +214,8 @@ export async function splitObject(obj: IngestObject, deps: IngestDeps, partRows:
 }
 
 /** Second pass: writes each part as it fills, and fails if the object no longer cuts where the plan says. */
-async function writeParts(key: string, plan: SplitPlan, headerRaw: string, objects: ObjectStore): Promise<void> {
-  const opened = await openText(objects.read(key));
+async function writeParts(key: string, plan: SplitPlan, headerRaw: string, objects: ObjectStore, limits: ReadLimits): Promise<void> {
+  const opened = await openText(objects.read(key), { maxDecompressedBytes: limits.maxDecompressedBytes });
   if ('error' in opened) throw new Error(`${key}: cannot be read again to write its parts: ${opened.error}`);
   const tally = new PartTally();
   let current = 0;
@@ -218,7 +228,7 @@ async function writeParts(key: string, plan: SplitPlan, headerRaw: string, objec
     await objects.put(planned.key, Buffer.from(chunks.join(''), 'utf8'), 'text/csv; charset=utf-8');
     chunks = [];
   };
-  await walk(opened.text, plan.partRows, async (item) => {
+  await walk(opened.text, plan.partRows, limits, async (item) => {
     if (item.part !== current) {
       await flush();
       current = item.part;
