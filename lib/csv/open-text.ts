@@ -53,6 +53,39 @@ function isValidUtf8Prefix(buf: Buffer): boolean {
   }
 }
 
+function isValidUtf8(buf: Buffer): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(buf);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * UTF-8 or GB18030, from a sample. Valid UTF-8 throughout is UTF-8. Otherwise line by line: a UTF-8 export with a
+ * few GBK rows pasted in is still UTF-8 (those rows are rejected, lib/csv/row-encoding.ts), not a GBK file whose
+ * every other row would be rejected. GBK text is valid UTF-8 only by chance, so a GBK file has next to no valid
+ * lines with non-ASCII bytes. Line breaks are safe to cut at: 0x0A and 0x0D are never part of a character in either.
+ */
+function sniffUtf8OrGb(head: Buffer): TextEncoding {
+  if (isValidUtf8Prefix(head)) return 'utf8';
+  let valid = 0;
+  let invalid = 0;
+  let from = 0;
+  for (;;) {
+    const nl = head.indexOf(0x0a, from);
+    // The sample's last line may be cut in the middle of a character: not counted.
+    if (nl < 0) break;
+    const line = head.subarray(from, nl);
+    from = nl + 1;
+    if (!NON_ASCII.test(line.toString('latin1'))) continue;
+    if (isValidUtf8(line)) valid++;
+    else invalid++;
+  }
+  return valid > invalid ? 'utf8' : 'gb18030';
+}
+
 /** Passes bytes through until more than `max` have come, then throws: a bomb stops at the bound, not at its end. */
 async function* bounded(bytes: AsyncIterable<Buffer>, max: number, compressed: boolean): AsyncGenerator<Buffer> {
   let n = 0;
@@ -117,7 +150,7 @@ export async function openText(source: AsyncIterable<Buffer>, opts: { maxDecompr
         text: asciiUntilDecided(rest, state),
       };
     }
-    encoding = isValidUtf8Prefix(head) ? 'utf8' : 'gb18030';
+    encoding = sniffUtf8OrGb(head);
   }
   return { encoding, compressed, text: decode(rest, encoding) };
 }
@@ -157,7 +190,7 @@ async function* asciiUntilDecided(bytes: AsyncIterable<Buffer>, state: { encodin
       }
     })();
     const { head, rest } = await peek(remaining, SNIFF_BYTES);
-    state.encoding = isValidUtf8Prefix(head) ? 'utf8' : 'gb18030';
+    state.encoding = sniffUtf8OrGb(head);
     yield* decode(rest, state.encoding);
     return;
   }
