@@ -150,7 +150,8 @@ export async function ingestObject(
     for (const item of batch) {
       if (isSkip(item)) {
         summary.rows++;
-        rejects.push([{ line: item.line, column: '', value: item.raw, reason: item.reason }]);
+        // The record as read, without the line break that ends it.
+        rejects.push([{ line: item.line, column: '', value: item.raw.replace(/(?:\r\n|\r|\n)$/, ''), reason: item.reason }]);
         continue;
       }
       const { line, fields } = item;

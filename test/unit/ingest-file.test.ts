@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { createGzip, gzipSync } from 'node:zlib';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, parseConfig, type MomentsConfig } from '../../lib/config/schema.ts';
@@ -225,5 +227,130 @@ describe('the next night closed derives every customer the ingest changed, whate
     expect(customers.states.get('0001')?.state).toMatchObject({ orderCount: 2, totalSpend: '150.00' });
     expect(customers.states.get('0001')?.derived).toMatchObject({ stage: 'formation', stageSince: '2026-03-12' });
     expect(customers.states.get('0002')?.derived).toMatchObject({ stage: 'exploration', stageSince: '2026-03-15' });
+  });
+});
+
+describe('rows in a wrong encoding (issue 12 item 5)', () => {
+  const HEAD = 'customer_id,name,note\n';
+  // Past the 256 KiB the encoding is sniffed from: the rows below are "after the sniffed part".
+  const padding = (enc: 'utf8' | 'gbk') => iconv.encode(`P0,白一,${'备注'.repeat(70_000)}\n`, enc);
+  const names = (w: ReturnType<typeof world>) =>
+    Object.fromEntries([...w.customers.profiles].map(([id, p]) => [id, profileValues(p.profile).name]));
+
+  it('a UTF-8 file with a GBK row: that row is rejected at its line with the reason, its neighbours are applied, no U+FFFD is stored', async () => {
+    const w = world();
+    const body = Buffer.concat([Buffer.from(HEAD), padding('utf8'), Buffer.from('M1,张三,\n'), iconv.encode('M2,张伟,\n', 'gbk'), Buffer.from('M3,李四,\n')]);
+    const s = await w.ingest('incoming/members/members-2026-03-05.csv', body);
+    expect(s).toMatchObject({ status: 'processed', encoding: 'utf8', rows: 4, applied: 3, rejected: 1 });
+    expect(names(w)).toEqual({ P0: '白一', M1: '张三', M3: '李四' });
+    const report = w.objects.text('rejected/members-2026-03-05.csv.errors.csv')!;
+    expect(report).toMatch(/\n4,,"M2,\uFFFD[^\n]*,",bytes invalid in UTF-8: /);
+  });
+
+  it('a GBK file with a UTF-8 row: rejected as mixed encoding, not stored as 寮犱紵', async () => {
+    const w = world();
+    const body = Buffer.concat([iconv.encode(HEAD, 'gbk'), padding('gbk'), iconv.encode('M1,张三,\n', 'gbk'), Buffer.from('M2,张伟,\n'), iconv.encode('M3,李四,\n', 'gbk')]);
+    const s = await w.ingest('incoming/members/members-2026-03-05.csv', body);
+    expect(s).toMatchObject({ status: 'processed', encoding: 'gb18030', rows: 4, applied: 3, rejected: 1 });
+    expect(names(w)).toEqual({ P0: '白一', M1: '张三', M3: '李四' });
+    expect(w.objects.text('rejected/members-2026-03-05.csv.errors.csv')).toMatch(/\n4,,"M2,寮犱紵,","mixed encoding: the file is GB18030 \(GBK\) but this row is UTF-8/);
+  });
+});
+
+describe('compression and field bombs (issue 12 item 6)', () => {
+  const HEAD = 'order_id,customer_id,ordered_at,amount\n';
+  const small = parseConfig({ ingest: { maxDecompressedBytes: 4 * 1024 * 1024, maxFieldChars: 1000, maxLineChars: 10_000 } });
+
+  it('a .csv.gz expanding into one huge field is quarantined at once; the row before it stays applied, its customer recomputed', async () => {
+    const w = world(small);
+    const bomb = gzipSync(HEAD + 'A1,C1,2026-03-05,10.00\nA2,C2,2026-03-05,' + 'x'.repeat(30_000_000)); // 30 MB from 30 KB
+    const started = Date.now();
+    const s = await w.ingest('incoming/orders/bomb.csv.gz', bomb);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(s).toMatchObject({ status: 'quarantined', applied: 1, reason: 'line 3: a row longer than 10,000 characters (ingest.maxLineChars), still unfinished' });
+    expect(w.objects.text('quarantine/bomb.csv.gz.reason.txt')).toBe(
+      'bomb.csv.gz: line 3: a row longer than 10,000 characters (ingest.maxLineChars), still unfinished\n' +
+        'Reading stopped there: the 1 row(s) applied before it stay applied, nothing after it was applied.\n',
+    );
+    expect(w.customers.states.get('C1')?.state.totalSpend).toBe('10.00');
+    expect(w.ledger.files.get('incoming/orders/bomb.csv.gz|e1')).toMatchObject({ status: 'quarantined' });
+  });
+
+  it('a field past maxFieldChars in a complete row, and megabytes of blank lines, are quarantined too', async () => {
+    const w = world(small);
+    expect(await w.ingest('incoming/orders/f.csv', HEAD + 'A1,C1,2026-03-05,' + '9'.repeat(5000) + '\n')).toMatchObject({
+      status: 'quarantined',
+      reason: 'line 2: a field of 5,000 characters, longer than 1,000 characters (ingest.maxFieldChars)',
+    });
+    const newlines = gzipSync(HEAD + 'A1,C1,2026-03-05,10.00\n' + '\n'.repeat(20_000_000)); // 20 MB from 20 KB
+    const started = Date.now();
+    const s = await w.ingest('incoming/orders/nl.csv.gz', newlines);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(s).toMatchObject({ status: 'quarantined', reason: 'more than 100,000 blank lines in a row at line 100003: not an export' });
+  });
+
+  it('past maxDecompressedBytes the file is quarantined while streaming', async () => {
+    const w = world(parseConfig({ ingest: { maxDecompressedBytes: 512 * 1024 } }));
+    const s = await w.ingest('incoming/orders/big.csv.gz', gzipSync(HEAD + 'A1,C1,2026-03-05,10.00\n'.repeat(100_000))); // 2.3 MB
+    expect(s).toMatchObject({ status: 'quarantined', reason: 'the gzip content expands to more than 512 KiB (ingest.maxDecompressedBytes): a compression bomb, or more than one export' });
+    expect(s.applied).toBeGreaterThan(10_000);
+    expect(s.applied).toBeLessThan(512 * 1024 / 23);
+  });
+
+  it('with the default bounds, an endless upload (plain or gzip, made while it is read) is quarantined in seconds, having read a few MiB', async () => {
+    for (const gzip of [false, true]) {
+      let produced = 0;
+      async function* endless(): AsyncGenerator<Buffer> {
+        yield Buffer.from(HEAD + 'A1,C1,2026-03-05,10.00\nA2,C2,2026-03-05,');
+        const x = Buffer.alloc(64 * 1024, 'x');
+        for (;;) {
+          produced += x.length;
+          if (produced > 256 * 1024 ** 2) throw new Error('read on past every bound');
+          yield x;
+        }
+      }
+      const objects = new (class extends MemoryObjectStore {
+        override read(key: string): AsyncIterable<Buffer> {
+          if (!key.startsWith('incoming/')) return super.read(key);
+          return gzip ? Readable.from(endless()).pipe(createGzip()) : endless();
+        }
+      })();
+      const key = gzip ? 'incoming/orders/endless.csv.gz' : 'incoming/orders/endless.csv';
+      await objects.put(key, 'placeholder: read() makes the content');
+      const started = Date.now();
+      const s = await ingestObject({ key, etag: 'e', lastModifiedMs: 0 }, { objects, customers: new MemoryCustomerStore(), ledger: new MemoryLedger(), config: defaultConfig, asOf: '2026-06-30' });
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(s).toMatchObject({ status: 'quarantined', applied: 1, reason: 'line 3: a row longer than 1 Mi characters (ingest.maxLineChars), still unfinished' });
+      // Plain: the 1 Mi characters of the line and a chunk. Gzip: the test's own compressor takes megabytes of x's
+      // before it writes a block; it is the endless source's reading that must stop, far short of its 256 MiB.
+      expect(produced).toBeLessThan((gzip ? 32 : 4) * 1024 ** 2);
+    }
+  });
+
+  it('the reject report echoes at most 200 characters of a value, and how long it was', async () => {
+    const w = world();
+    const long = '1'.repeat(100_000) + '.x';
+    const s = await w.ingest('incoming/orders/o.csv', HEAD + `A1,C1,2026-03-05,${long}\nA2,C2,2026-03-05,1.00,${'y'.repeat(50_000)}\nA3,C3,2026-03-05,2.00\n`);
+    expect(s).toMatchObject({ status: 'processed', applied: 1, rejected: 2 });
+    const report = w.objects.text('rejected/o.csv.errors.csv')!;
+    expect(report.length).toBeLessThan(1000);
+    expect(report).toContain(`2,amount,"${'1'.repeat(200)}… (100,002 characters)",not a decimal amount`);
+    expect(report).toContain(`3,,"A2,C2,2026-03-05,1.00,${'y'.repeat(178)}… (50,022 characters)",5 fields but the header has 4`);
+  });
+});
+
+describe('a headerless file: the quarantine reason never echoes a data row (issue 12 item 10)', () => {
+  it('shows only the cells that are known headers, and counts the others', async () => {
+    const w = world();
+    const s = await w.ingest('incoming/members/members-2026-03-05.csv', 'Q9,Zhang Sanfeng,13812345678,zs@example.com,1980-01-01\nQ10,Li Si,13912345678,ls@example.com,1981-02-02\n');
+    expect(s.status).toBe('quarantined');
+    expect(s.reason).toBe(
+      'no recognisable members header: missing customer_id (found 5 columns, none a known header; cells not shown, they may be a data row). ' +
+        'Use the canonical or Chinese column names, or map yours under "columns" in the configuration.',
+    );
+    const text = w.objects.text('quarantine/members-2026-03-05.csv.reason.txt')!;
+    for (const v of ['Q9', 'Zhang', '13812345678', 'zs@example.com', '1980-01-01']) expect(text).not.toContain(v);
+    const partly = await w.ingest('incoming/members/m2.csv', '姓名,phone,Kundennummer\n张三,13812345678,K1\n');
+    expect(partly.reason).toContain('(found 3 columns: 姓名, phone and 1 not known, not shown (they may be a data row))');
   });
 });
