@@ -3,7 +3,7 @@ import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
-import { defaultConfig } from '../../lib/config/schema.ts';
+import { defaultConfig, parseConfig, type MomentsConfig } from '../../lib/config/schema.ts';
 import { ingestUpload, type UploadDeps } from '../../lib/ingest/ingest-upload.ts';
 import { parsePartKey, PARTS_PREFIX, planKey, type SplitPlan } from '../../lib/ingest/part-meta.ts';
 import type { FileSummary } from '../../lib/ingest/ports.ts';
@@ -26,11 +26,11 @@ class Bucket extends MemoryObjectStore {
   }
 }
 
-function world(splitRows: number) {
+function world(splitRows: number, config: MomentsConfig = defaultConfig) {
   const objects = new Bucket();
   const customers = new MemoryCustomerStore();
   const ledger = new MemoryLedger();
-  const deps: UploadDeps = { objects, customers, ledger, config: defaultConfig, asOf: AS_OF, concurrency: 4, splitRows };
+  const deps: UploadDeps = { objects, customers, ledger, config, asOf: AS_OF, concurrency: 4, splitRows };
   const upload = async (key: string, body: Buffer) => {
     await objects.put(key, body);
     return { key, etag: createHash('md5').update(body).digest('hex'), lastModifiedMs: Date.parse('2026-02-20T00:00:00Z') };
@@ -174,6 +174,28 @@ describe('splitting a large file across invocations', () => {
     const gz = gzipSync(Buffer.from(HEADER + orderLines(30, { bad: (i) => i === 17 }).join('')));
     const z = await expectSameAsWhole('incoming/orders/orders-2026-02-21.csv.gz', gz, 7);
     expect(z.s.summary).toMatchObject({ compressed: true, parts: 5, rejected: 1 });
+  });
+
+  it('a UTF-8 row in a GBK upload is rejected in its part as when whole: parts are checked against the original encoding', async () => {
+    const gbkHeader = '订单号,会员号,下单时间,实付金额,地区\r\n';
+    const row = (i: number) => `D${i},${String(i % 4).padStart(6, '0')},2026-02-1${i % 9} 10:00:00,12.00,华南\r\n`;
+    // Past the sniffed 256 KiB, so the file is GBK; row 15 (line 17) was written in UTF-8.
+    const padding = iconv.encode(`P0,000009,2026-02-10,1.00,${'华'.repeat(140_000)}\r\n`, 'gbk');
+    const body = Buffer.concat([iconv.encode(gbkHeader, 'gbk'), padding, ...Array.from({ length: 17 }, (_, i) => (i === 14 ? Buffer.from(row(i)) : iconv.encode(row(i), 'gbk')))]);
+    const g = await expectSameAsWhole('incoming/orders/订单导出_20260215.csv', body, 4);
+    expect(g.s.summary).toMatchObject({ encoding: 'gb18030', parts: 5, rows: 18, rejected: 1 });
+    expect(g.split.text(g.s.summary!.report!)).toMatch(/\n17,,"D14,[^\n]*","mixed encoding: /);
+    expect(g.split.customers.orders.get('000002')?.has('D14')).toBe(false);
+  });
+
+  it('a bomb found while planning the split is quarantined before anything is applied', async () => {
+    const w = world(2, parseConfig({ ingest: { maxLineChars: 10_000 } }));
+    const bomb = gzipSync(HEADER + orderLines(5).join('') + 'O9,00001,2026-02-01,' + 'x'.repeat(20_000_000));
+    const { first } = await w.ingest('incoming/orders/orders-2026-02-20.csv.gz', bomb);
+    expect(first).toMatchObject({ status: 'quarantined', applied: 0, reason: 'line 7: a row longer than 10,000 characters (ingest.maxLineChars), still unfinished' });
+    expect(w.objects.events).toHaveLength(0);
+    expect(w.customers.orders.size + w.customers.states.size).toBe(0);
+    expect(w.text('quarantine/orders-2026-02-20.csv.gz.reason.txt')).toContain('Nothing from this file was applied.');
   });
 
   it('writes parts as UTF-8 CSV whatever the upload was', async () => {
