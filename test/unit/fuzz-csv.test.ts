@@ -6,8 +6,10 @@
  */
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
+import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { ORDER_COLUMNS } from '../../lib/csv/headers.ts';
+import { stringify } from 'csv-stringify/sync';
 import { breaks, buildFile, garbageCell, ingestBytes, wellFormed, wrapping } from '../support/fuzz-files.ts';
 
 const KEY = 'incoming/orders/orders-2026-03-05.csv';
@@ -121,4 +123,57 @@ describe('fuzz: order files', () => {
       { numRuns: 300 },
     );
   });
+
+  it('rows in the other encoding after the sniffed part (GBK in UTF-8, UTF-8 in GBK): each rejected at its line, its neighbours applied, nothing garbled stored', async () => {
+    // Chinese in these cells is never valid UTF-8 as GBK bytes (checked below), so a GBK row in a UTF-8 file is always
+    // detectable; UTF-8 Chinese read as GBK always is (lib/csv/row-encoding.ts).
+    const chinese = ['会员003', '张伟', '欧阳娜娜'];
+    const isUtf8 = (b: Buffer) => {
+      try {
+        new TextDecoder('utf-8', { fatal: true }).decode(b);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (const c of chinese) expect(isUtf8(iconv.encode(c, 'gbk')), c).toBe(false);
+    const row = fc.record({ good: goodRow, customer: fc.constantFrom(...chinese, 'c1'), foreign: fc.boolean() }).map((r) => {
+      const cells = [...r.good, ''];
+      cells[1] = r.customer;
+      // A foreign row is told by its Chinese: one without any would be the same bytes in either encoding.
+      if (r.foreign && cells[1] === 'c1') cells[1] = chinese[0]!;
+      return { cells, foreign: r.foreign };
+    });
+    const header = [...HEADER, 'note'];
+    await fc.assert(
+      fc.asyncProperty(fc.array(row, { minLength: 1, maxLength: 12 }), fc.constantFrom('utf8' as const, 'gb18030' as const), fc.boolean(), fc.constantFrom('\r\n', '\n'), async (generated, encoding, gzip, eol) => {
+        const other = encoding === 'utf8' ? 'gb18030' : 'utf8';
+        const opts = { record_delimiter: eol === '\r\n' ? ('windows' as const) : ('unix' as const) };
+        // Past the 256 KiB the encoding is sniffed from (280 KB in GBK, 420 KB in UTF-8), in an unused column.
+        const padding = ['O0', '会员000', '2026-03-01 10:00:00', '1.00', 'paid', 'S1', '', '备注'.repeat(70_000)];
+        let text = stringify([header, padding], opts);
+        const parts = [iconv.encode(text, encoding)];
+        const startLines: number[] = [];
+        for (const r of generated) {
+          startLines.push(1 + breaks(text));
+          const line = stringify([r.cells], opts);
+          text += line;
+          parts.push(iconv.encode(line, r.foreign ? other : encoding));
+        }
+        const bytes = Buffer.concat(parts);
+        const { summary, report, ports } = await ingestBytes(KEY, gzip ? gzipSync(bytes) : bytes);
+        expect(summary).toMatchObject({ status: 'processed', encoding, rows: generated.length + 1 });
+        const foreignLines = startLines.filter((_, i) => generated[i]!.foreign);
+        expect(report.map((e) => e.line).sort((a, b) => a - b)).toEqual(foreignLines);
+        for (const e of report) expect(e.reason, JSON.stringify(e)).toMatch(encoding === 'utf8' ? /^bytes invalid in UTF-8: / : /^(bytes invalid in GB18030 \(GBK\)|mixed encoding): /);
+        expect(summary.applied).toBe(1 + generated.filter((r) => !r.foreign).length);
+        // What was stored is what the rows in the file's own encoding say, never a replacement character or a garble.
+        const written = new Set(['会员000', ...generated.filter((r) => !r.foreign).map((r) => r.cells[1]!)]);
+        expect(new Set(ports.customers.orders.keys())).toEqual(written);
+        expect(JSON.stringify([...ports.customers.orders.values()].map((m) => [...m.values()]))).not.toContain('\uFFFD');
+      }),
+      { numRuns: 40 },
+    );
+  });
 });
+
