@@ -76,6 +76,10 @@ describe('logs and metrics of the whole pipeline (every function, in-process on 
         mine.map((m) => `${m.id},${m.name},${m.phone},${m.email},1,1`).join('\n') +
         `\n${rejectedIds[0]},张三,13900004444,zhang.san@example.org,1,1\n"${rejectedIds[1]}",李四,13800009999,li.si@example.org,1,1\n`,
     );
+    // A member export without its header line: its first row must not reach the quarantine reason (or the logs).
+    const headerless = { id: 'Q9', name: 'Zhang Sanfeng', phone: '13900005555', email: 'sanfeng@example.org', birthday: '1980-01-01' };
+    const headerlessFile = join(files, 'members-headerless.csv');
+    writeFileSync(headerlessFile, `${Object.values(headerless).join(',')}\nQ10,Li Sifeng,13900006666,sifeng@example.org,1981-02-02\n`);
     const myOrders = join(files, 'orders-extra.csv');
     writeFileSync(myOrders, 'order_id,customer_id,ordered_at,amount\n' + mine.map((m, i) => `X${i},${m.id},${night}T11:00:00+08:00,${100 + i}.00`).join('\n') + '\n');
 
@@ -130,7 +134,7 @@ describe('logs and metrics of the whole pipeline (every function, in-process on 
         bad.contactPolicy.emailFrom = 'care@';
         await putConfig(JSON.stringify(bad));
 
-        summaries = await ingestFiles(rt, [...w.orderFiles, w.membersFile, myMembers, myOrders, w.broken]);
+        summaries = await ingestFiles(rt, [...w.orderFiles, w.membersFile, myMembers, myOrders, w.broken, headerlessFile]);
 
         // The nightly state machine: plan, every shard until done, finish.
         plan = await planHandler({ input: { asOf: night }, owner: 'pii-test' });
@@ -175,7 +179,8 @@ describe('logs and metrics of the whole pipeline (every function, in-process on 
     expect(stack.errors).toEqual([]);
 
     // The pipeline did what it should, so the lines below are about real work.
-    expect(summaries.filter((s) => s.status === 'quarantined')).toHaveLength(1);
+    expect(summaries.filter((s) => s.status === 'quarantined')).toHaveLength(2);
+    expect(summaries.find((s) => s.file === 'members-headerless.csv')?.reason).toContain('found 5 columns, none a known header');
     const extra = summaries.find((s) => s.file === 'members-extra.csv')!;
     expect(extra).toMatchObject({ applied: 3, rejected: 2 });
     expect(plan?.nights).toHaveLength(1);
@@ -207,6 +212,8 @@ describe('logs and metrics of the whole pipeline (every function, in-process on 
       ...mine,
       { name: '张三', phone: '13900004444', email: rejectedIds[0]! },
       { name: '李四', phone: '13800009999', email: 'li.si@example.org' },
+      headerless,
+      { name: 'Li Sifeng', phone: '13900006666', email: 'sifeng@example.org' },
     ];
     for (const p of people) {
       if (p.name && p.name.length >= 2) names.add(p.name);
@@ -221,6 +228,8 @@ describe('logs and metrics of the whole pipeline (every function, in-process on 
       }
     }
     for (const id of rejectedIds) (id.includes('@') ? emails : phones).add(id);
+    // The headerless file's birthdays: no date of the pipeline's own is in 1980.
+    names.add(headerless.birthday).add('1981-02-02');
     expect(names.size).toBeGreaterThan(30);
     expect(emails.size).toBeGreaterThan(20);
     expect(phones.size).toBeGreaterThan(60);
@@ -247,8 +256,8 @@ describe('logs and metrics of the whole pipeline (every function, in-process on 
     expect(sum('ingest', 'RowsRejected')).toBe(total('rejected'));
     expect(sum('ingest', 'RowsRejected')).toBeGreaterThanOrEqual(2);
     expect(sum('ingest', 'CustomersRecomputed')).toBe(total('customers'));
-    expect(sum('ingest', 'FilesProcessed')).toBe(summaries.length - 1);
-    expect(sum('ingest', 'FilesQuarantined')).toBe(1);
+    expect(sum('ingest', 'FilesProcessed')).toBe(summaries.length - 2);
+    expect(sum('ingest', 'FilesQuarantined')).toBe(2);
     expect(sum('config', 'ConfigsActivated')).toBe(1);
     expect(sum('config', 'ConfigsRejected')).toBe(1);
     expect(sum('nightly-plan', 'NightsPlanned')).toBe(1);
