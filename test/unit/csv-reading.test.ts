@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { InputLimitError, MAX_BLANK_RUN } from '../../lib/csv/limits.ts';
 import { openText } from '../../lib/csv/open-text.ts';
 import { readCsv, UNCLOSED_QUOTE, type CsvSkip, type ReadCsvOptions } from '../../lib/csv/read-csv.ts';
-import { rowEncodingProblem } from '../../lib/csv/row-encoding.ts';
+import fc from 'fast-check';
+import { isUtf8WithCjk, rowEncodingProblem } from '../../lib/csv/row-encoding.ts';
 
 async function* chunks(buf: Buffer, size = 7): AsyncGenerator<Buffer> {
   for (let i = 0; i < buf.length; i += size) yield buf.subarray(i, i + size);
@@ -209,4 +210,21 @@ describe('rows in a wrong encoding (issue 12 item 5)', () => {
     expect(out).toEqual([[1, ['id', 'name']], [2, ['1', '张三']], [4, ['3', '王\n五']], [7, ['5', '孙七']], [8, ['6', '周八']]]);
     expect(skips.map((s) => [s.line, s.reason.split(':')[0]])).toEqual([[3, 'bytes invalid in UTF-8'], [6, 'bytes invalid in UTF-8']]);
   });
+
+  it('the hand-written UTF-8 check agrees with a fatal TextDecoder, on random bytes and on encoded text', () => {
+    const CJK = /[\u2E80-\u9FFF\uAC00-\uD7AF\uF900-\uFAFF\uFF00-\uFFEF\u{20000}-\u{3FFFF}]/u;
+    const oracle = (b: Uint8Array) => {
+      try {
+        return CJK.test(new TextDecoder('utf-8', { fatal: true }).decode(b));
+      } catch {
+        return false;
+      }
+    };
+    const bytes = fc.oneof(fc.uint8Array({ maxLength: 24 }), fc.string({ unit: 'grapheme', maxLength: 8 }).map((s) => new Uint8Array(Buffer.from(s))));
+    const cut = fc.tuple(bytes, fc.nat(24)).map(([b, n]) => b.subarray(0, Math.min(n, b.length)));
+    fc.assert(fc.property(fc.oneof(bytes, cut), (b) => {
+        expect(isUtf8WithCjk(b)).toBe(oracle(b));
+      }), { numRuns: 3000 });
+  });
 });
+
