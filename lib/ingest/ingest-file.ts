@@ -30,6 +30,10 @@ export interface IngestDeps {
 export interface IngestObject {
   key: string;
   etag: string;
+  /**
+   * When the file was received: the event's time, a replay's first arrival (lib/operations/received-at.ts), a part's
+   * original's. It dates rows of a file without a date in its name, and a later upload wins a member field's tie.
+   */
   lastModifiedMs: number;
   /** Bytes, when the event says (S3 events do): a small upload is ingested without first walking it for a split. */
   size?: number;
@@ -104,7 +108,7 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps, as?: Ing
   const handler: RowHandler<object> =
     kind === 'orders'
       ? ordersRowHandler(header.fields, deps.config, versionMs, deps.customers)
-      : membersRowHandler(header.fields, deps.config, versionMs, deps.customers, name, deps.concurrency);
+      : membersRowHandler(header.fields, deps.config, { defaultVersionMs: versionMs, uploadMs: obj.lastModifiedMs }, deps.customers, name, deps.concurrency);
   if (handler.missing.length > 0)
     return quarantine(
       `no recognisable ${kind} header: missing ${handler.missing.join(', ')} (found: ${header.fields.join(', ')}). ` +

@@ -4,7 +4,7 @@ import type { MomentsConfig } from '../config/schema.ts';
 import type { MemberColumn } from '../csv/headers.ts';
 import type { RowError } from '../orders/order.ts';
 import { isIsoDate, isValidZone, parseTimestamp } from '../time.ts';
-import type { Consent, MemberProfile, Versioned } from './profile.ts';
+import { fieldVersion, type Consent, type MemberProfile, type Versioned } from './profile.ts';
 
 export type MemberRow = Partial<Record<MemberColumn, string>>;
 
@@ -16,6 +16,9 @@ const NO = new Set(['0', 'n', 'no', 'false', 'f', '否', '退订', '不同意', 
 export interface MemberRowContext {
   config: MomentsConfig;
   defaultVersionMs: number;
+  /** When the file was received (its first arrival, for a replay or a part of a split file): orders equal times. */
+  uploadMs: number;
+  /** The row's line in the original file: orders equal times within one upload. */
   line: number;
   file: string;
 }
@@ -74,7 +77,7 @@ export function parseMemberRow(
     if ('error' in p) err('updated_at', row.updated_at, p.error);
     else versionMs = p.epochMs;
   }
-  const ver = String(Math.max(0, versionMs)).padStart(15, '0');
+  const ver = fieldVersion(versionMs, ctx.uploadMs, ctx.line);
   const at = new Date(versionMs).toISOString();
   const fields: MemberProfile['fields'] = {};
   const set = <T>(k: keyof MemberProfile['fields'], value: T) => {
