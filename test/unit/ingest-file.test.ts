@@ -12,11 +12,17 @@ function world(config: MomentsConfig = defaultConfig) {
   const customers = new MemoryCustomerStore();
   const ledger = new MemoryLedger();
   let n = 0;
-  const ingest = async (key: string, body: string | Buffer) => {
+  /** `receivedMs`: when the upload arrived (the event's time). */
+  const ingest = async (key: string, body: string | Buffer, receivedMs = 0) => {
     await objects.put(key, body);
-    return ingestObject({ key, etag: `e${++n}`, lastModifiedMs: 0 }, { objects, customers, ledger, config, asOf: '2026-06-30' });
+    return ingestObject({ key, etag: `e${++n}`, lastModifiedMs: receivedMs }, { objects, customers, ledger, config, asOf: '2026-06-30' });
   };
   return { objects, customers, ledger, ingest };
+}
+
+function seenConsent(w: ReturnType<typeof world>, id: string) {
+  const p = profileValues(w.customers.profiles.get(id)?.profile);
+  return { sms: p.smsConsent?.optIn, email: p.emailConsent?.optIn };
 }
 
 describe('ingestObject: orders', () => {
@@ -126,17 +132,21 @@ describe('ingestObject: members', () => {
     for (const col of ['phone', 'email', 'birthday', 'time_zone', 'email_opt_in']) expect(report).toContain(`3,${col},`);
   });
 
-  it('two rows of one version that disagree on consent resolve to the opt-out, for every channel and in either order', async () => {
+  it('the later row of one file wins, then the later upload of the same export day; an opt-out wins only what nothing orders', async () => {
     const w = world();
     await w.ingest('incoming/members/members-2026-03-07.csv', 'customer_id,sms_opt_in,email_opt_in\n0001,1,0\n0001,0,1\n0002,0,1\n0002,1,0\n');
-    // Corrected files of the same export day: the same version again, disagreeing.
-    await w.ingest('incoming/members/members-2026-03-08.csv', 'customer_id,sms_opt_in\n0003,0\n');
-    await w.ingest('incoming/members/members-2026-03-08 (1).csv', 'customer_id,sms_opt_in\n0003,1\n');
-    for (const id of ['0001', '0002']) {
-      const p = profileValues(w.customers.profiles.get(id)?.profile);
-      expect({ id, sms: p.smsConsent?.optIn, email: p.emailConsent?.optIn }).toEqual({ id, sms: false, email: false });
-    }
-    expect(profileValues(w.customers.profiles.get('0003')?.profile).smsConsent?.optIn).toBe(false);
+    expect(seenConsent(w, '0001')).toEqual({ sms: false, email: true });
+    expect(seenConsent(w, '0002')).toEqual({ sms: true, email: false });
+    // Corrected files of the same export day, processed in the opposite order to their arrival: the later arrival wins.
+    const T = Date.parse('2026-03-09T02:00:00Z');
+    await w.ingest('incoming/members/members-2026-03-08 (1).csv', 'customer_id,sms_opt_in,email_opt_in\n0003,0,0\n0004,1,1\n', T + 1000);
+    await w.ingest('incoming/members/members-2026-03-08.csv', 'customer_id,sms_opt_in,email_opt_in\n0003,1,1\n0004,0,0\n', T);
+    expect(seenConsent(w, '0003')).toEqual({ sms: false, email: false });
+    expect(seenConsent(w, '0004')).toEqual({ sms: true, email: true });
+    // Same day, same arrival time, same line: nothing orders them, so the opt-out, for every channel, either way round.
+    await w.ingest('incoming/members/members-2026-03-10.csv', 'customer_id,sms_opt_in,email_opt_in\n0005,1,0\n', T);
+    await w.ingest('incoming/members/members-2026-03-10 (1).csv', 'customer_id,sms_opt_in,email_opt_in\n0005,0,1\n', T);
+    expect(seenConsent(w, '0005')).toEqual({ sms: false, email: false });
   });
 
   it('an older member export arriving late does not undo a newer opt-out', async () => {
