@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultConfig, parseConfig, type MomentsConfig } from '../../lib/config/schema.ts';
 import { ingestObject } from '../../lib/ingest/ingest-file.ts';
 import { profileValues } from '../../lib/members/profile.ts';
+import { arrivalMs, RECEIVED_AT_META, receivedAtOf } from '../../lib/operations/received-at.ts';
 import { MemoryCustomerStore, MemoryLedger, MemoryNightlyLedger, MemoryObjectStore } from '../../lib/testing/memory-ports.ts';
 import { runNightly } from '../../lib/nightly/run-nightly.ts';
 import { DUE_NEXT_NIGHT } from '../../lib/nightly/due.ts';
@@ -147,6 +148,21 @@ describe('ingestObject: members', () => {
     await w.ingest('incoming/members/members-2026-03-10.csv', 'customer_id,sms_opt_in,email_opt_in\n0005,1,0\n', T);
     await w.ingest('incoming/members/members-2026-03-10 (1).csv', 'customer_id,sms_opt_in,email_opt_in\n0005,0,1\n', T);
     expect(seenConsent(w, '0005')).toEqual({ sms: false, email: false });
+  });
+
+  it('a replay of a member file (it keeps its first arrival) changes nothing and does not overtake a later corrected file', async () => {
+    const w = world();
+    const key = 'incoming/members/members-2026-03-11.csv';
+    const body = 'customer_id,name,sms_opt_in\n0001,Wu,0\n0002,Li,1\n';
+    const first = Date.parse('2026-03-12T01:00:00.750Z');
+    await w.ingest(key, body, first);
+    await w.ingest('incoming/members/members-2026-03-11 (fixed).csv', 'customer_id,name,sms_opt_in\n0001,Wu,1\n', first + 60_000);
+    // The replay's copy carries the object's Last-Modified (whole seconds), and the ingest dates it by that.
+    const copiedAt = receivedAtOf({ lastModified: new Date(Math.floor(first / 1000) * 1000), metadata: {} });
+    const replay = await w.ingest(key, body, arrivalMs(new Date().toISOString(), { [RECEIVED_AT_META]: copiedAt }));
+    expect(replay).toMatchObject({ rows: 2, applied: 2, unchanged: 2 });
+    expect(seenConsent(w, '0001').sms).toBe(true);
+    expect(seenConsent(w, '0002').sms).toBe(true);
   });
 
   it('an older member export arriving late does not undo a newer opt-out', async () => {
