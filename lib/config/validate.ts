@@ -65,7 +65,12 @@ export function validateConfigJson(json: unknown): { config?: MomentsConfig; err
   const errors = semanticErrors(r.data);
   r.data.campaigns.forEach((c, i) => {
     for (const [locale, tpl] of Object.entries(c.templates)) {
-      for (const e of validateTemplate(tpl, locale, { brandName: r.data.brand.name, currency: r.data.brand.currency, vars: sampleVarsFor(c.moment, locale) }))
+      for (const e of validateTemplate(tpl, locale, {
+        brandName: r.data.brand.name,
+        currency: r.data.brand.currency,
+        vars: sampleVarsFor(c.moment, locale),
+        maxSmsSegments: c.maxSmsSegments,
+      }))
         errors.push(`$.campaigns[${i}].templates.${locale}: ${e}`);
       for (const ch of c.channels)
         if (!tpl[ch] && locale === 'zh-CN') errors.push(`$.campaigns[${i}].templates.zh-CN.${ch}: campaign "${c.id}" may send by ${ch} but has no ${ch} template`);

@@ -20,6 +20,13 @@ describe('configuration', () => {
     expect(errors.some((e) => e.startsWith('$.campaigns[1].templates.zh-CN: sms: undefined variable "lott"'))).toBe(true);
     expect(errors.some((e) => e.startsWith('$.campaigns[2].templates.zh-CN: sms:') && e.includes('segments'))).toBe(true);
   });
+  it("the SMS length with the sample data is checked against the campaign's maxSmsSegments (default 2)", () => {
+    const json = JSON.parse(readFileSync(resolve(root, 'examples/campaigns.json'), 'utf8'));
+    json.campaigns[2].templates['zh-CN'].sms = '很'.repeat(130);
+    expect(validateConfigJson(json).errors).toEqual([expect.stringMatching(/^\$\.campaigns\[2\]\.templates\.zh-CN: sms: 3 segments \(\d+ UCS-2 characters with the sample data\), at most 2 allowed$/)]);
+    json.campaigns[2].maxSmsSegments = 3;
+    expect(validateConfigJson(json).errors).toEqual([]);
+  });
   it('the committed JSON Schema is the one generated from the runtime schema (npm run schema)', () => {
     const committed = JSON.parse(readFileSync(resolve(root, 'schema/campaigns.schema.json'), 'utf8'));
     expect(committed).toEqual(JSON.parse(JSON.stringify(configJsonSchema())));
