@@ -18,7 +18,7 @@ export function semanticErrors(config: MomentsConfig): string[] {
   config.stores.forEach((s, i) => {
     const first = storeAt.get(s.id);
     if (first === undefined) storeAt.set(s.id, i);
-    else at(['stores', i, 'id'], `store id "${s.id}" is already used by $.stores[${first}]; store ids must be unique`);
+    else at(['stores', i, 'id'], `store id "${s.id}" is already used by ${jsonPath(['stores', first])}; store ids must be unique`);
   });
 
   // A column mapping may add spellings, not rename canonical columns: {"amount": "customer_id"} would read every
@@ -43,7 +43,7 @@ export function semanticErrors(config: MomentsConfig): string[] {
   config.tiers.ladder.forEach((t, i) => {
     const first = tierAt.get(t.name);
     if (first === undefined) tierAt.set(t.name, i);
-    else at(['tiers', 'ladder', i, 'name'], `tier "${t.name}" is already $.tiers.ladder[${first}]; tier names must be unique`);
+    else at(['tiers', 'ladder', i, 'name'], `tier "${t.name}" is already ${jsonPath(['tiers', 'ladder', first])}; tier names must be unique`);
     const a = parseAmount(t.minSpend, currency);
     if ('error' in a) {
       at(['tiers', 'ladder', i, 'minSpend'], `"${t.minSpend}" is not an amount of ${currency} (${a.error})`);
