@@ -11,7 +11,8 @@ import { MemoryCustomerStore, MemoryLedger, MemoryObjectStore } from '../../lib/
 
 const DYNAMO_ITEM_BYTES = 400 * 1024;
 const orderCtx = { config: defaultConfig, storeZones: storeZoneMap(defaultConfig), defaultVersionMs: 1_000, line: 2 };
-const memberCtx = { config: defaultConfig, defaultVersionMs: 1_000, line: 2, file: 'm.csv' };
+// uploadMs: for the members' version order on newer bases (harmless where the context has no such field).
+const memberCtx = { config: defaultConfig, defaultVersionMs: 1_000, uploadMs: 1_000, line: 2, file: 'm.csv' };
 const baseOrder: Row = { order_id: 'A1', customer_id: 'C1', ordered_at: '2026-03-05 10:00:00', amount: '100.50', status: 'paid', store_id: 'S001' };
 const bytes = (x: unknown) => Buffer.byteLength(JSON.stringify(x));
 /** The longest text of a field in the widest characters a BMP code unit can be in UTF-8 (3 bytes). */
