@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IANAZone } from 'luxon';
 import { MEMBER_COLUMNS, ORDER_COLUMNS } from '../csv/headers.ts';
+import { isKnownCurrency } from '../money.ts';
 import { campaignSchema, contactPolicySchema } from './campaigns-schema.ts';
 import { boundedRecord, safeKey } from './limits.ts';
 
@@ -8,9 +9,12 @@ const ianaZone = z
   .string()
   .refine((tz) => IANAZone.isValidZone(tz), { message: 'expected an IANA time zone such as "Asia/Shanghai"' });
 
+// Known to the runtime, not only three capitals: "RMB" would pass a pattern and then reject every order row without
+// a currency column (they are read in the brand currency).
 const currencyCode = z
   .string()
-  .regex(/^[A-Z]{3}$/, { message: 'expected an ISO 4217 currency code such as "CNY"' });
+  .regex(/^[A-Z]{3}$/, { message: 'expected an ISO 4217 currency code such as "CNY"', abort: true })
+  .refine(isKnownCurrency, { message: 'expected an ISO 4217 currency code known to the runtime, such as "CNY" (the yuan is "CNY", not "RMB")' });
 
 export const storeSchema = z.strictObject({
   id: z.string().min(1).max(100).describe('Store id as it appears in the order export (store_id / 门店编号).'),

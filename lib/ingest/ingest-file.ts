@@ -11,7 +11,7 @@ import { ordersRowHandler } from './orders-rows.ts';
 import { membersRowHandler } from './members-rows.ts';
 import type { RowHandler } from './row-handler.ts';
 import type { IngestAs } from './part-meta.ts';
-import { summaryWarnings } from './summary-warnings.ts';
+import { listUncounted, summaryWarnings } from './summary-warnings.ts';
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
@@ -177,9 +177,12 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps, as?: Ing
   }
 
   const touched = handler.touched();
+  const uncounted: { customerId: string; reason: string }[] = [];
   await mapPool(touched.keys(), deps.concurrency ?? 16, async (customerId) => {
-    await handler.finish(customerId, touched.get(customerId)!, deps.asOf);
+    const reason = await handler.finish(customerId, touched.get(customerId)!, deps.asOf);
+    if (reason !== undefined) uncounted.push({ customerId, reason });
   });
+  if (uncounted.length) summary.uncounted = listUncounted([uncounted]);
   summary.customers = touched.size;
   // The encoding may be decided only part-way through (a file that opens with a long ASCII stretch).
   summary.encoding = opened.encoding;

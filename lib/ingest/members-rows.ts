@@ -59,6 +59,7 @@ export function membersRowHandler(
       const birthday = profileValues(rec.profile).birthday;
       // Without a derivation the nightly re-derives from the orders and the profile anyway.
       if (!rec.state || (rec.derived && (rec.derived.birthday ?? null) !== birthday)) await refreshCustomer(store, customerId, config, asOf, true);
+      return undefined;
     },
   };
 }
