@@ -1,10 +1,9 @@
-import { baseName } from '../ingest/file-meta.ts';
+import { baseName, REASON_SUFFIX } from '../ingest/file-meta.ts';
 import type { FileSummary } from '../ingest/ports.ts';
 import { receivedAtOf, RECEIVED_AT_META } from './received-at.ts';
 import { RunbookInputError, type ReplayPorts } from './replay.ts';
 
 const QUARANTINE = 'quarantine/';
-const REASON_SUFFIX = '.reason.txt';
 
 export interface QuarantinedFile {
   key: string;

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { ingestProgress } from '../../ingest/progress.ts';
 import { asOfOption, inputPath, targetCheck, targetOf, withRuntime } from '../cli-support.ts';
 import { summaryLine, warningLines } from '../await-ingest.ts';
-import { ingestFiles } from '../ingest-files.ts';
+import { checkUploadNames, ingestFiles } from '../ingest-files.ts';
 import { progressLine } from '../progress-line.ts';
 
 export function registerIngest(program: Command): void {
@@ -16,6 +16,7 @@ export function registerIngest(program: Command): void {
     .action(async (files: string[], o: { json?: boolean; kind?: 'orders' | 'members'; asOf?: string }) => {
       targetCheck(targetOf(program));
       for (const f of files) inputPath(f);
+      checkUploadNames(files, targetOf(program) === 'aws' ? 'aws' : 'local', o.kind);
       const progress = progressLine(process.stderr, !o.json);
       const onProgress = (p: { file: string; rows: number }) => progress.show(`  ${p.file}: ${p.rows.toLocaleString()} rows read…`);
       let failed = false;

@@ -5,7 +5,8 @@ import { configSchema } from '../../config/schema.ts';
 import { isIsoDate } from '../../time.ts';
 import { inputPath, reportConfigErrors, targetCheck, targetOf, UsageError, withLocal } from '../cli-support.ts';
 import { progressLine } from '../progress-line.ts';
-import { simulate } from '../simulate.ts';
+import { checkUploadNames } from '../ingest-files.ts';
+import { filesByDate, simulate } from '../simulate.ts';
 
 export function registerSimulate(program: Command): void {
   program
@@ -23,6 +24,7 @@ export function registerSimulate(program: Command): void {
       if (o.from > o.to) throw new UsageError(`--from ${o.from} is after --to ${o.to}`);
       inputPath(o.orders, { option: '--orders', folder: true });
       if (o.members) inputPath(o.members, { option: '--members' });
+      checkUploadNames([...(o.members ? [o.members] : []), ...[...filesByDate(o.orders).values()].flat()], 'local');
       if (o.config && reportConfigErrors(o.config, '--config')) return;
       const progress = progressLine();
       await withLocal(async (rt) => {
