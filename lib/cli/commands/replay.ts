@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { replayFile } from '../../operations/replay.ts';
+import { checkReplayKey, replayFile, RunbookInputError } from '../../operations/replay.ts';
 import { withRuntime } from '../cli-support.ts';
 import { awaitIngest, summaryLine, warningLines } from '../await-ingest.ts';
 
@@ -11,6 +11,11 @@ export function registerReplay(program: Command): void {
     .argument('<keys...>', 'object keys, e.g. incoming/orders/orders-2026-03-05.csv')
     .option('--json', 'one JSON object per file')
     .action(async (keys: string[], o: { json?: boolean }) => {
+      // Every key checked before the stack starts: a wrong one is a usage error, whichever place it has.
+      for (const key of keys) {
+        const bad = checkReplayKey(key);
+        if (bad) throw new RunbookInputError(bad);
+      }
       let failed = false;
       await withRuntime(program, async (rt) => {
         for (const key of keys) {
