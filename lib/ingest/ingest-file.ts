@@ -3,7 +3,7 @@ import { openText } from '../csv/open-text.ts';
 import { isSkip, readCsvBatches, type CsvItem } from '../csv/read-csv.ts';
 import type { RowError } from '../orders/order.ts';
 import { mapPool } from '../pool.ts';
-import { baseName, defaultVersionMs, fileKind, quarantineKey, rejectReportKey } from './file-meta.ts';
+import { baseName, defaultVersionMs, fileKind, quarantineKey, REASON_SUFFIX, rejectReportKey } from './file-meta.ts';
 import type { CustomerStore, FileLedger, FileSummary, ObjectStore } from './ports.ts';
 import { RejectReport } from './reject-report.ts';
 import { ingestProgress } from './progress.ts';
@@ -77,7 +77,7 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps, as?: Ing
     const to = as?.quarantineKey ?? quarantineKey(obj.key);
     // Copy, reason, ledger, and only then remove the upload: a crash at any step leaves a retry that can finish.
     await deps.objects.copy(obj.key, to);
-    await deps.objects.put(`${to}.reason.txt`, `${name}: ${reason}\nNothing from this file was applied.\n`, 'text/plain; charset=utf-8');
+    await deps.objects.put(`${to}${REASON_SUFFIX}`, `${name}: ${reason}\nNothing from this file was applied.\n`, 'text/plain; charset=utf-8');
     const summary: FileSummary = { ...base, status: 'quarantined', quarantine: to, reason, processedAt: now().toISOString() };
     await deps.ledger.put(summary);
     await deps.objects.remove(obj.key);
