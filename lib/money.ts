@@ -20,6 +20,15 @@ export function isKnownCurrency(code: string): boolean {
   return currencies.has(code);
 }
 
+/**
+ * The largest amount one order row may have, 10^12 minor units (10,000,000,000.00 CNY): far above any real order,
+ * and the bound the per-customer sums are proved exact from (lib/state/exact-totals.ts).
+ */
+export const MAX_ORDER_AMOUNT_MINOR = 1e12;
+
+export const amountTooLarge = (currency: string): string =>
+  `amount beyond ${formatMinor(MAX_ORDER_AMOUNT_MINOR, currency)} ${currency}, the most one order may have (so that a customer's totals stay exact)`;
+
 const AMOUNT_RE = /^([+-])?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$/;
 
 /**

@@ -6,9 +6,9 @@ import { validateConfigJson } from '../config/validate.ts';
 import { isIsoDate } from '../time.ts';
 import { openLocal, type LocalRuntime } from './local-runtime.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
+import { UsageError } from './usage-error.ts';
 
-/** A mistake in how the command was called: exit 2 (design.md). */
-export class UsageError extends Error {}
+export { UsageError };
 
 export function asOfOption(): Option {
   return new Option('--as-of <date>', 'compute state as of this brand-local date (YYYY-MM-DD)').argParser((v) => {
@@ -16,6 +16,13 @@ export function asOfOption(): Option {
     return v;
   });
 }
+
+/** An option's parser: a whole number of at least `min`, else a usage error before any work. */
+export const wholeNumber = (option: string, min: number) => (v: string) => {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`${option} expects a whole number >= ${min}, got "${v}"`);
+  return n;
+};
 
 export function targetOf(program: Command): string | undefined {
   return program.opts()['target'] as string | undefined;
@@ -66,6 +73,24 @@ export function outPath(file: string, option = '--out'): string {
     if (e instanceof UsageError) throw e; // else: no such file yet, as expected
   }
   return file;
+}
+
+/**
+ * An input path checked before any work, the same way for every command: a file (or, with `folder`, a folder)
+ * that is there. Throws a UsageError (exit 2) naming the option, the path and what is wrong with it.
+ */
+export function inputPath(path: string, what: { option?: string; folder?: boolean } = {}): string {
+  const label = what.option ? `${what.option} ${path}` : path;
+  let isDir: boolean;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot read ${label}: ${code === 'ENOENT' || code === 'ENOTDIR' ? `no such ${what.folder ? 'folder' : 'file'}` : (e as Error).message}`);
+  }
+  if (isDir && !what.folder) throw new UsageError(`cannot read ${label}: is a folder; give a file`);
+  if (!isDir && what.folder) throw new UsageError(`cannot read ${label}: not a folder`);
+  return path;
 }
 
 /** The reader of stdout went away (`moments export ... | head`): the command stops quietly (lib/cli/main.ts). */
@@ -126,8 +151,12 @@ export function validateConfigFile(file: string): string[] {
   return validateConfigJson(json).errors.map((m) => `${file}: ${m}`);
 }
 
-/** Prints a configuration file's errors and sets exit 1; true when there were any. */
-export function reportConfigErrors(file: string): boolean {
+/**
+ * Prints a configuration file's errors and sets exit 1; true when there were any. A file that is not there is a
+ * usage error (exit 2), as for every other input.
+ */
+export function reportConfigErrors(file: string, option?: string): boolean {
+  inputPath(file, option ? { option } : {});
   const errors = validateConfigFile(file);
   for (const e of errors) console.error(e);
   if (errors.length) process.exitCode = 1;

@@ -45,5 +45,7 @@ export function customerExportRow(rec: CustomerRecord, ctx: ExportContext = {}):
     pAlive: ctx.model && obs ? round(pAlive(ctx.model.params, obs)) : null,
     expectedPurchases90d: ctx.model && obs ? round(expectedPurchases(ctx.model.params, obs, 90 / ctx.model.unitDays)) : null,
     asOf: s.asOf,
+    // Orders left out so that the sums stay exact (lib/state/exact-totals.ts): the totals above do not include them.
+    ...(s.uncounted ? { uncounted: s.uncounted } : {}),
   };
 }

@@ -1,7 +1,9 @@
 import { openSync, readSync, closeSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { FileSummary } from '../ingest/ports.ts';
+import { uploadNameProblem } from '../ingest/upload-keys.ts';
 import type { Runtime } from './runtime.ts';
+import { UsageError } from './usage-error.ts';
 
 /** Orders or members: the file name says so (member/会员), else the header does (phone or email, no order id). */
 export function guessKind(path: string): 'orders' | 'members' {
@@ -16,19 +18,33 @@ export function guessKind(path: string): 'orders' | 'members' {
   return /order_id/.test(head) || !/phone|email/.test(head) ? 'orders' : 'members';
 }
 
+/** Where a file is uploaded: incoming/<kind>/<its name>. */
+export function uploadKeyOf(path: string, kind?: 'orders' | 'members'): string {
+  return `incoming/${kind ?? guessKind(path)}/${basename(path)}`;
+}
+
+/** A usage error (before any work) for the first file whose name is too long for the keys its ingest writes. */
+export function checkUploadNames(files: string[], target: 'local' | 'aws', kind?: 'orders' | 'members'): void {
+  for (const path of files) {
+    const problem = uploadNameProblem(basename(path), uploadKeyOf(path, kind), target);
+    if (problem) throw new UsageError(problem);
+  }
+}
+
 /**
  * Uploads each file under incoming/<kind>/ and lets the bucket trigger do the work, as on AWS; then reads the
  * file's ledger entry for the summary (polling on AWS, where the trigger runs elsewhere).
  */
 export async function ingestFiles(
-  rt: Pick<Runtime, 'adapters' | 'bucket' | 'settle' | 'errorFor'>,
+  rt: Pick<Runtime, 'adapters' | 'bucket' | 'settle' | 'errorFor'> & { target?: Runtime['target'] },
   files: string[],
   opts: { kind?: 'orders' | 'members'; timeoutMs?: number } = {},
 ): Promise<FileSummary[]> {
   const out: FileSummary[] = [];
   for (const path of files) {
-    const kind = opts.kind ?? guessKind(path);
-    const key = `incoming/${kind}/${basename(path)}`;
+    // Without a target (a test's own wiring), the local stack's lower limit.
+    checkUploadNames([path], rt.target ?? 'local', opts.kind);
+    const key = uploadKeyOf(path, opts.kind);
     const etag = await rt.adapters.objects.putFile(key, path);
     await rt.settle();
     const deadline = Date.now() + (opts.timeoutMs ?? 15 * 60_000);

@@ -1,5 +1,5 @@
-import { Command, CommanderError } from 'commander';
-import { OutputClosed, readerGone, UsageError } from './cli-support.ts';
+import { Command } from 'commander';
+import { readerGone } from './cli-support.ts';
 import { registerConfig } from './commands/config.ts';
 import { registerCustomer } from './commands/customer.ts';
 import { registerDeliver } from './commands/deliver.ts';
@@ -14,6 +14,7 @@ import { registerReplay } from './commands/replay.ts';
 import { registerReport } from './commands/report.ts';
 import { registerResults } from './commands/results.ts';
 import { registerSimulate } from './commands/simulate.ts';
+import { errorLine, exitCodeOf } from './exit-code.ts';
 
 /** The program: one file per command under commands/, in the order `--help` lists them. */
 export function buildCli(): Command {
@@ -46,10 +47,7 @@ function onStdoutError(e: NodeJS.ErrnoException): void {
   if (!readerGone(e)) throw e;
 }
 
-/**
- * Exit codes (design.md): 0 processed, 1 failure, 2 usage error. Output cut short by its reader (`| head`) ends
- * the command quietly with 0, as `head` asked for no more: the lines it read were complete.
- */
+/** Runs one command; its exit code and error line come from lib/cli/exit-code.ts, the same for every command. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildCli();
   // A console.log after the reader went away would otherwise end the process with an unhandled 'error' event.
@@ -58,16 +56,18 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return 0;
-      return 2;
-    }
-    if (e instanceof OutputClosed) return 0;
-    if (e instanceof UsageError) {
-      console.error(`error: ${e.message}`);
-      return 2;
-    }
-    console.error(`error: ${(e as Error).message ?? e}`);
-    return 1;
+    const line = errorLine(e);
+    if (line) console.error(line);
+    return exitCodeOf(e);
   }
+}
+
+/**
+ * The last word on an error no command caught (an emulator's stream failing on its own, a rejected promise
+ * nobody awaited): the same one line and exit 1 as a caught failure, not Node's stack trace. bin/moments.js
+ * installs it; tests that run main() in-process do not.
+ */
+export function onUncaught(e: unknown): void {
+  console.error(errorLine(e) ?? String(e));
+  process.exit(exitCodeOf(e) || 1);
 }

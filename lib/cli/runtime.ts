@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { makeAdapters, type Adapters } from '../adapters/factory.ts';
 import { openLocal } from './local-runtime.ts';
+import { UsageError } from './usage-error.ts';
 
 /** What a CLI command needs, whether the stack is the embedded one or a deployed one. */
 export interface Runtime {
@@ -27,10 +28,11 @@ const awsTargetEnv = z.object({
 
 export async function openRuntime(target: string | undefined, opts: { asOf?: string } = {}): Promise<Runtime> {
   if (!target || target === 'local') return openLocal(opts);
-  if (target !== 'aws') throw new Error(`--target must be local or aws, not "${target}"`);
+  if (target !== 'aws') throw new UsageError(`--target must be local or aws, not "${target}"`);
   const parsed = awsTargetEnv.safeParse(process.env);
+  // The environment is part of how the command was called: a missing variable is a usage error.
   if (!parsed.success)
-    throw new Error(
+    throw new UsageError(
       `--target aws needs: ${parsed.error.issues.map((i) => `${i.path.join('.')} (${i.path[0] === 'MOMENTS_BUCKET' ? 'the BucketName output of the deployed stack' : i.path[0] === 'MOMENTS_TABLE' ? 'the TableName output of the deployed stack' : i.message})`).join('; ')}`,
     );
   const env = parsed.data;

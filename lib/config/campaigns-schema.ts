@@ -56,6 +56,15 @@ const common = {
     .default(3)
     .describe('Days after the planned time a deferred touch is still worth sending; later it is logged as expired.'),
   audience: audienceSchema,
+  maxSmsSegments: z
+    .number()
+    .int()
+    .min(1)
+    .max(10)
+    .default(2)
+    .describe(
+      'Most segments (GSM-7 160/153 characters, UCS-2 such as Chinese 70/67) one SMS may take, checked as each message is rendered; a longer one (a very long name, say) is not sent and is logged failed with the reason.',
+    ),
   templates: boundedRecord(safeKey(35, 2), messageTemplateSchema, 50)
     .refine((t) => 'zh-CN' in t, { message: 'a zh-CN template is required (the default locale)' })
     .describe('Templates per locale (zh-CN required; en and others optional, zh-CN is the fallback).'),

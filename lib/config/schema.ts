@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { IANAZone } from 'luxon';
 import { MEMBER_COLUMNS, ORDER_COLUMNS } from '../csv/headers.ts';
 import { DEFAULT_READ_LIMITS } from '../csv/limits.ts';
+import { isKnownCurrency } from '../money.ts';
 import { campaignSchema, contactPolicySchema } from './campaigns-schema.ts';
 import { boundedRecord, safeKey } from './limits.ts';
 
@@ -9,9 +10,12 @@ const ianaZone = z
   .string()
   .refine((tz) => IANAZone.isValidZone(tz), { message: 'expected an IANA time zone such as "Asia/Shanghai"' });
 
+// Known to the runtime, not only three capitals: "RMB" would pass a pattern and then reject every order row without
+// a currency column (they are read in the brand currency).
 const currencyCode = z
   .string()
-  .regex(/^[A-Z]{3}$/, { message: 'expected an ISO 4217 currency code such as "CNY"' });
+  .regex(/^[A-Z]{3}$/, { message: 'expected an ISO 4217 currency code such as "CNY"', abort: true })
+  .refine(isKnownCurrency, { message: 'expected an ISO 4217 currency code known to the runtime, such as "CNY" (the yuan is "CNY", not "RMB")' });
 
 export const storeSchema = z.strictObject({
   id: z.string().min(1).max(100).describe('Store id as it appears in the order export (store_id / 门店编号).'),
@@ -163,14 +167,14 @@ export const ingestSchema = z.strictObject({
     .max(64 * 1024 ** 3)
     .default(DEFAULT_READ_LIMITS.maxDecompressedBytes)
     .describe('Bytes an upload may hold after gunzip (its size when not compressed); default 2 GiB, some 30 times a 1M-row export.'),
-  maxFieldChars: z.number().int().min(100).max(64 * 1024 ** 2).default(DEFAULT_READ_LIMITS.maxFieldChars).describe('Characters one field may hold; default 256 Ki.'),
+  maxFieldChars: z.number().int().min(100).max(64 * 1024 ** 2).default(DEFAULT_READ_LIMITS.maxFieldChars).describe('Characters one field may hold; default 1 Mi (a longer value than its column allows, lib/field-limits.ts, is only a rejected row).'),
   maxLineChars: z
     .number()
     .int()
     .min(100)
     .max(256 * 1024 ** 2)
     .default(DEFAULT_READ_LIMITS.maxLineChars)
-    .describe('Characters one row may hold (a quoted field with line breaks makes one row of several lines); default 1 Mi.'),
+    .describe('Characters one row may hold (a quoted field with line breaks makes one row of several lines); default 4 Mi.'),
 });
 
 export const valueSegmentsSchema = z.strictObject({

@@ -1,6 +1,7 @@
 import type { Campaign } from './campaigns-schema.ts';
 import { formatConfigErrors, jsonPath } from './errors.ts';
 import { checkConfigShape } from './limits.ts';
+import { semanticErrors } from './semantic-checks.ts';
 import { configSchema, type MomentsConfig } from './schema.ts';
 import { validateTemplate } from '../touches/render.ts';
 
@@ -61,10 +62,15 @@ export function validateConfigJson(json: unknown): { config?: MomentsConfig; err
   const r = configSchema.safeParse(json);
   if (!r.success) return { errors: [...new Set([...proto, ...formatConfigErrors(r.error)])] };
   if (proto.length) return { errors: proto };
-  const errors: string[] = [];
+  const errors = semanticErrors(r.data);
   r.data.campaigns.forEach((c, i) => {
     for (const [locale, tpl] of Object.entries(c.templates)) {
-      for (const e of validateTemplate(tpl, locale, { brandName: r.data.brand.name, currency: r.data.brand.currency, vars: sampleVarsFor(c.moment, locale) }))
+      for (const e of validateTemplate(tpl, locale, {
+        brandName: r.data.brand.name,
+        currency: r.data.brand.currency,
+        vars: sampleVarsFor(c.moment, locale),
+        maxSmsSegments: c.maxSmsSegments,
+      }))
         errors.push(`$.campaigns[${i}].templates.${locale}: ${e}`);
       for (const ch of c.channels)
         if (!tpl[ch] && locale === 'zh-CN') errors.push(`$.campaigns[${i}].templates.zh-CN.${ch}: campaign "${c.id}" may send by ${ch} but has no ${ch} template`);

@@ -1,6 +1,9 @@
 import type { MomentsConfig } from '../config/schema.ts';
 import type { Metrics } from './metrics.ts';
 
+/** The stage of a customer no rule matches (the rules' own stages are the others). */
+export const UNCLASSIFIED_STAGE = 'unclassified';
+
 export interface StageMatch {
   stage: string;
   rule: string;
@@ -29,5 +32,5 @@ export function evaluateStage(metrics: Metrics, config: MomentsConfig): StageMat
     const ok = Object.entries(rule.when).every(([m, c]) => holds(metrics[m as keyof Metrics], c as Cond));
     if (ok) return { stage: rule.stage, rule: ruleId(rule, i) };
   }
-  return { stage: 'unclassified', rule: 'no-rule-matched' };
+  return { stage: UNCLASSIFIED_STAGE, rule: 'no-rule-matched' };
 }

@@ -25,6 +25,9 @@ export function rejectReportKey(key: string): string {
   return `rejected/${baseName(key)}.errors.csv`;
 }
 
+/** Beside a quarantined file: why the ingest could not read it. */
+export const REASON_SUFFIX = '.reason.txt';
+
 export function quarantineKey(key: string): string {
   return `quarantine/${baseName(key)}`;
 }

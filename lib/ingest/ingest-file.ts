@@ -3,8 +3,9 @@ import { isInputLimitError, type InputLimitError } from '../csv/limits.ts';
 import { openText } from '../csv/open-text.ts';
 import { isSkip, readCsvBatches, type CsvItem } from '../csv/read-csv.ts';
 import type { RowError } from '../orders/order.ts';
+import { reportedValue } from '../field-limits.ts';
 import { mapPool } from '../pool.ts';
-import { baseName, defaultVersionMs, fileKind, quarantineKey, rejectReportKey } from './file-meta.ts';
+import { baseName, defaultVersionMs, fileKind, quarantineKey, REASON_SUFFIX, rejectReportKey } from './file-meta.ts';
 import type { CustomerStore, FileLedger, FileSummary, ObjectStore } from './ports.ts';
 import { RejectReport } from './reject-report.ts';
 import { ingestProgress } from './progress.ts';
@@ -13,7 +14,7 @@ import { membersRowHandler } from './members-rows.ts';
 import type { RowHandler } from './row-handler.ts';
 import type { IngestAs } from './part-meta.ts';
 import { describeHeader } from './header-map.ts';
-import { summaryWarnings } from './summary-warnings.ts';
+import { listUncounted, summaryWarnings } from './summary-warnings.ts';
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
@@ -32,6 +33,10 @@ export interface IngestDeps {
 export interface IngestObject {
   key: string;
   etag: string;
+  /**
+   * When the file was received: the event's time, a replay's first arrival (lib/operations/received-at.ts), a part's
+   * original's. It dates rows of a file without a date in its name, and a later upload wins a member field's tie.
+   */
   lastModifiedMs: number;
   /** Bytes, when the event says (S3 events do): a small upload is ingested without first walking it for a split. */
   size?: number;
@@ -86,7 +91,7 @@ export async function ingestObject(
       : 'Nothing from this file was applied.';
     // Copy, reason, ledger, and only then remove the upload: a crash at any step leaves a retry that can finish.
     await deps.objects.copy(obj.key, to);
-    await deps.objects.put(`${to}.reason.txt`, `${name}: ${reason}\n${applied}\n`, 'text/plain; charset=utf-8');
+    await deps.objects.put(`${to}${REASON_SUFFIX}`, `${name}: ${reason}\n${applied}\n`, 'text/plain; charset=utf-8');
     const summary: FileSummary = { ...(read ?? base), status: 'quarantined', quarantine: to, reason, processedAt: now().toISOString() };
     await deps.ledger.put(summary);
     await deps.objects.remove(obj.key);
@@ -126,7 +131,7 @@ export async function ingestObject(
   const handler: RowHandler<object> =
     kind === 'orders'
       ? ordersRowHandler(header.fields, deps.config, versionMs, deps.customers)
-      : membersRowHandler(header.fields, deps.config, versionMs, deps.customers, name, deps.concurrency);
+      : membersRowHandler(header.fields, deps.config, { defaultVersionMs: versionMs, uploadMs: obj.lastModifiedMs }, deps.customers, name, deps.concurrency);
   if (handler.missing.length > 0)
     return quarantine(
       `no recognisable ${kind} header: missing ${handler.missing.join(', ')} (${describeHeader(header.fields, handler.ignored)}). ` +
@@ -150,15 +155,15 @@ export async function ingestObject(
     for (const item of batch) {
       if (isSkip(item)) {
         summary.rows++;
-        // The record as read, without the line break that ends it.
-        rejects.push([{ line: item.line, column: '', value: item.raw.replace(/(?:\r\n|\r|\n)$/, ''), reason: item.reason }]);
+        // The record as read, without the line break that ends it; its start only (a 50 MB line, a 100 MB report).
+        rejects.push([{ line: item.line, column: '', value: reportedValue(item.raw.replace(/(?:\r\n|\r|\n)$/, '')), reason: item.reason }]);
         continue;
       }
       const { line, fields } = item;
       if (fields.length === 1 && fields[0]!.trim() === '') continue; // blank line
       summary.rows++;
       if (fields.length > width && fields.slice(width).some((f) => f.trim() !== '')) {
-        rejects.push([{ line, column: '', value: fields.join(','), reason: `${fields.length} fields but the header has ${width}` }]);
+        rejects.push([{ line, column: '', value: reportedValue(fields.join(',')), reason: `${fields.length} fields but the header has ${width}` }]);
         continue;
       }
       const result = handler.parse(fields, line, onFieldErrors);
@@ -203,9 +208,12 @@ export async function ingestObject(
   }
 
   const touched = handler.touched();
+  const uncounted: { customerId: string; reason: string }[] = [];
   await mapPool(touched.keys(), deps.concurrency ?? 16, async (customerId) => {
-    await handler.finish(customerId, touched.get(customerId)!, deps.asOf);
+    const reason = await handler.finish(customerId, touched.get(customerId)!, deps.asOf);
+    if (reason !== undefined) uncounted.push({ customerId, reason });
   });
+  if (uncounted.length) summary.uncounted = listUncounted([uncounted]);
   summary.customers = touched.size;
   // The encoding may be decided only part-way through (a file that opens with a long ASCII stretch).
   summary.encoding = opened.encoding;

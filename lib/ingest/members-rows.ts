@@ -1,6 +1,6 @@
 import type { MomentsConfig } from '../config/schema.ts';
 import { MEMBER_COLUMNS, MEMBER_HEADER_ALIASES, REQUIRED_MEMBER_COLUMNS, type MemberColumn } from '../csv/headers.ts';
-import { parseMemberRow } from '../members/parse-member-row.ts';
+import { parseMemberRow, type MemberRowContext } from '../members/parse-member-row.ts';
 import { mergeProfile, profileValues, sameProfile, type MemberProfile } from '../members/profile.ts';
 import { mapHeader, pick } from './header-map.ts';
 import type { CustomerStore, PutOutcome } from './ports.ts';
@@ -28,7 +28,8 @@ export async function applyProfile(store: CustomerStore, update: MemberProfile, 
 export function membersRowHandler(
   header: string[],
   config: MomentsConfig,
-  defaultVersionMs: number,
+  /** The version of rows without updated_at, and when the file was received (lib/members/profile.ts fieldVersion). */
+  versions: Pick<MemberRowContext, 'defaultVersionMs' | 'uploadMs'>,
   store: CustomerStore,
   file: string,
   concurrency = 16,
@@ -39,7 +40,7 @@ export function membersRowHandler(
     missing: map.missing,
     ignored: map.ignored,
     parse(fields, line, onFieldErrors) {
-      const { profile, errors } = parseMemberRow(pick(fields, map), { config, defaultVersionMs, line, file });
+      const { profile, errors } = parseMemberRow(pick(fields, map), { config, ...versions, line, file });
       if (!profile) return errors;
       if (errors.length) onFieldErrors(errors);
       touched.set(profile.customerId, true);
@@ -58,6 +59,7 @@ export function membersRowHandler(
       const birthday = profileValues(rec.profile).birthday;
       // Without a derivation the nightly re-derives from the orders and the profile anyway.
       if (!rec.state || (rec.derived && (rec.derived.birthday ?? null) !== birthday)) await refreshCustomer(store, customerId, config, asOf, true);
+      return undefined;
     },
   };
 }

@@ -45,7 +45,8 @@ export function ordersRowHandler(
     touched: () => touched,
     currencies: () => currencies,
     async finish(customerId, wrote, asOf) {
-      await refreshCustomer(store, customerId, config, asOf, wrote);
+      const { state } = await refreshCustomer(store, customerId, config, asOf, wrote);
+      return state.uncounted?.reason;
     },
   };
 }

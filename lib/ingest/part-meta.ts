@@ -93,13 +93,18 @@ export function isPartOf(key: string, originalKey: string): boolean {
   return key.startsWith(`${PARTS_PREFIX}${originalKey.slice('incoming/'.length)}/`);
 }
 
+/** Where a part the ingest could not read goes (beside its reason, as for a whole file). */
+export function partQuarantineKey(originalKey: string, index: number): string {
+  return `quarantine/${baseName(originalKey)}.part-${pad(index)}.csv`;
+}
+
 export function partAs(plan: SplitPlan, part: PlannedPart): IngestAs {
   return {
     kind: plan.original.kind,
     file: plan.original.file,
     versionMs: plan.versionMs,
     reportKey: part.reportKey,
-    quarantineKey: `quarantine/${baseName(plan.original.key)}.part-${pad(part.index)}.csv`,
+    quarantineKey: partQuarantineKey(plan.original.key, part.index),
     firstLine: 1 + part.lineOffset,
     encoding: plan.original.encoding as TextEncoding,
   };

@@ -82,7 +82,12 @@ export interface FileSummary {
   currencies?: Record<string, number>;
   /** brand.currency when the file was ingested: what `currencies` is compared with. */
   brandCurrency?: string;
-  /** Lines the user should read (lib/ingest/summary-warnings.ts): other-currency rows, unused columns. */
+  /**
+   * Orders only: customers some of whose orders are not counted so that their sums stay exact
+   * (lib/state/exact-totals.ts), by customer id, at most MAX_UNCOUNTED_LISTED.
+   */
+  uncounted?: { customerId: string; reason: string }[];
+  /** Lines the user should read (lib/ingest/summary-warnings.ts): other-currency rows, unused columns, uncounted orders. */
   warnings?: string[];
   /** A large file split across invocations: the number of parts and the plan (parts, row ranges, line offsets). */
   parts?: number;

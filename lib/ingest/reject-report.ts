@@ -3,17 +3,6 @@ import { neutralise } from '../csv/neutralise.ts';
 import type { RowError } from '../orders/order.ts';
 import type { ObjectStore } from './ports.ts';
 
-/** Characters of a rejected value the report echoes: a 50 MB line must not make a 100 MB report. */
-export const MAX_ECHO_CHARS = 200;
-
-/** A value as the report shows it: at most MAX_ECHO_CHARS of it, then how long it was. */
-export function echoValue(value: string): string {
-  if (value.length <= MAX_ECHO_CHARS) return value;
-  // Not half a surrogate pair: the report is UTF-8.
-  const cut = /[\uD800-\uDBFF]/.test(value[MAX_ECHO_CHARS - 1]!) ? MAX_ECHO_CHARS - 1 : MAX_ECHO_CHARS;
-  return `${value.slice(0, cut)}… (${value.length.toLocaleString('en-US')} characters)`;
-}
-
 /** Streams rejected values to rejected/<name>.errors.csv, opened on the first rejection only. */
 export class RejectReport {
   private writer?: ReturnType<ObjectStore['openWriter']>;
@@ -32,7 +21,7 @@ export class RejectReport {
       this.pending += '\uFEFF' + stringify([['line', 'column', 'value', 'reason']]);
     }
     this.errors += errors.length;
-    this.pending += stringify(errors.map((e) => [e.line, e.column, neutralise(echoValue(e.value)), e.reason]));
+    this.pending += stringify(errors.map((e) => [e.line, e.column, neutralise(e.value), e.reason]));
     if (this.pending.length > 64 * 1024) await this.flush();
   }
 

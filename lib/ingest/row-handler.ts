@@ -21,7 +21,8 @@ export interface RowHandler<T extends object = object> {
   applyAll(items: T[], lines: number[]): Promise<{ unchanged: number; refused: RowError[][] }>;
   /** Customers touched, with whether this run wrote anything new for them. */
   touched(): Map<string, boolean>;
-  finish(customerId: string, wrote: boolean, asOf: string): Promise<void>;
+  /** Recomputes the customer; says why, when some of its orders are not counted (lib/state/exact-totals.ts). */
+  finish(customerId: string, wrote: boolean, asOf: string): Promise<string | undefined>;
   /** Orders: the applied items by currency (FileSummary.currencies). */
   currencies?(): Record<string, number>;
 }

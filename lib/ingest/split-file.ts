@@ -167,7 +167,7 @@ export async function splitObject(obj: IngestObject, deps: IngestDeps, partRows:
   const headerCheck =
     kind === 'orders'
       ? ordersRowHandler(walked.header.fields, deps.config, 0, deps.customers)
-      : membersRowHandler(walked.header.fields, deps.config, 0, deps.customers, '');
+      : membersRowHandler(walked.header.fields, deps.config, { defaultVersionMs: 0, uploadMs: 0 }, deps.customers, '');
   if (headerCheck.missing.length) return whole('unrecognised header: ingest quarantines it');
 
   const done = await deps.ledger.get(obj.key, obj.etag);

@@ -3,7 +3,7 @@ import { stringify } from 'csv-stringify/sync';
 import { rejectReportKey } from './file-meta.ts';
 import { planKey, type SplitPlan } from './part-meta.ts';
 import type { FileLedger, FileSummary, ObjectStore } from './ports.ts';
-import { addCurrencies, summaryWarnings } from './summary-warnings.ts';
+import { addCurrencies, listUncounted, summaryWarnings } from './summary-warnings.ts';
 
 /** What every reject report starts with (RejectReport): a BOM for Excel and the column names. */
 const REPORT_HEAD = Buffer.from('\uFEFF' + stringify([['line', 'column', 'value', 'reason']]), 'utf8');
@@ -63,6 +63,7 @@ export async function finishSplit(plan: SplitPlan, deps: { objects: ObjectStore;
   const q = parts[quarantined];
   const currencies = addCurrencies(parts.map((s) => s.currencies));
   const brandCurrency = parts.find((s) => s.brandCurrency)?.brandCurrency;
+  const uncounted = listUncounted(parts.map((s) => s.uncounted));
   const summary: FileSummary = {
     key,
     file: plan.original.file,
@@ -82,6 +83,7 @@ export async function finishSplit(plan: SplitPlan, deps: { objects: ObjectStore;
     ...(parts[0]?.ignoredColumns ? { ignoredColumns: parts[0].ignoredColumns } : {}),
     ...(currencies ? { currencies } : {}),
     ...(brandCurrency ? { brandCurrency } : {}),
+    ...(uncounted?.length ? { uncounted } : {}),
     parts: plan.parts.length,
     plan: planKey(key, etag),
     processedAt: (deps.now ?? (() => new Date()))().toISOString(),

@@ -5,7 +5,7 @@ import type { FileSummary } from './ports.ts';
  * the customer's `otherCurrencies`, so they add nothing to totalSpend, points or tiers) and columns the ingest did
  * not use. One definition for the CLI line, `--json`, the ledger entry and the Lambda's log.
  */
-export function summaryWarnings(s: Pick<FileSummary, 'kind' | 'currencies' | 'brandCurrency' | 'ignoredColumns'>): string[] {
+export function summaryWarnings(s: Pick<FileSummary, 'kind' | 'currencies' | 'brandCurrency' | 'ignoredColumns' | 'uncounted'>): string[] {
   const out: string[] = [];
   const brand = s.brandCurrency;
   if (brand && s.currencies)
@@ -17,7 +17,21 @@ export function summaryWarnings(s: Pick<FileSummary, 'kind' | 'currencies' | 'br
         );
   if (s.ignoredColumns?.length)
     out.push(`columns not used: ${s.ignoredColumns.join(', ')} (map a column under "columns.${s.kind}" in the configuration to read it)`);
+  for (const u of s.uncounted ?? []) out.push(`customer ${u.customerId}: ${u.reason}`);
   return out;
+}
+
+/** Customers with uncounted orders a summary lists: enough to find them, and the ledger item stays small. */
+export const MAX_UNCOUNTED_LISTED = 20;
+
+/** Lists (one per part of a split file) as one, by customer id, at most MAX_UNCOUNTED_LISTED. */
+export function listUncounted(lists: readonly (FileSummary['uncounted'] | undefined)[]): FileSummary['uncounted'] {
+  const all = lists.flatMap((l) => l ?? []);
+  const seen = new Set<string>();
+  return all
+    .sort((a, b) => (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0))
+    .filter((u) => !seen.has(u.customerId) && (seen.add(u.customerId), true))
+    .slice(0, MAX_UNCOUNTED_LISTED);
 }
 
 /** Per-currency row counts added up (a split file's parts). */

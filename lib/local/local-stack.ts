@@ -19,6 +19,7 @@ import type { S3Event, S3EventRecord } from 'aws-lambda';
 import { ensureTable } from '../adapters/provision.ts';
 import { makeLocalDynamoDBClient, makeLocalS3Client } from '../adapters/local-clients.ts';
 import { S3BucketFiles } from '../adapters/s3-bucket-files.ts';
+import { lockHome } from './home-lock.ts';
 import { closeServer, startSnsStub, type SnsStub } from './sns-stub.ts';
 
 const require = createRequire(import.meta.url);
@@ -64,7 +65,8 @@ function closeDynaliteIterators(): void {
 
 /**
  * dynalite opens LevelDB lazily and throws (uncaught, crashing the process) when the first request finds the
- * database locked by another process. Open it once ourselves first to turn that into a clear error.
+ * database locked by another process. Open it once ourselves first to turn that into a clear error (the home's
+ * lock, lib/local/home-lock.ts, keeps out other moments processes; this catches anything else holding the store).
  */
 async function preflightLevelDb(dir: string): Promise<void> {
   const requireFromDynalite = createRequire(require.resolve('dynalite'));
@@ -283,6 +285,10 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     }
     if (errs.length > 0) throw errs[0];
   };
+
+  // Before anything opens the stores: a second process on this home stops here with who holds it.
+  const unlock = await lockHome(home);
+  cleanups.push(async () => unlock());
 
   let handler = opts.onObjectCreated;
   const inflight = new Set<Promise<void>>();

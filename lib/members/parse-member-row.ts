@@ -2,13 +2,14 @@ import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/
 import { z } from 'zod';
 import type { MomentsConfig } from '../config/schema.ts';
 import type { MemberColumn } from '../csv/headers.ts';
+import { MAX_FIELD_CHARS, reportedValue, tooLong } from '../field-limits.ts';
 import type { RowError } from '../orders/order.ts';
 import { isIsoDate, isValidZone, parseTimestamp } from '../time.ts';
-import type { Consent, MemberProfile, Versioned } from './profile.ts';
+import { fieldVersion, type Consent, type MemberProfile, type Versioned } from './profile.ts';
 
 export type MemberRow = Partial<Record<MemberColumn, string>>;
 
-const ID_RE = /^[\p{L}\p{N}][\p{L}\p{N}._:#/-]{0,127}$/u;
+const ID_RE = new RegExp(`^[\\p{L}\\p{N}][\\p{L}\\p{N}._:#/-]{0,${MAX_FIELD_CHARS.id - 1}}$`, 'u');
 const emailSchema = z.email();
 const YES = new Set(['1', 'y', 'yes', 'true', 't', '是', '订阅', '同意', 'opt_in', 'opted_in']);
 const NO = new Set(['0', 'n', 'no', 'false', 'f', '否', '退订', '不同意', 'opt_out', 'opted_out']);
@@ -16,6 +17,9 @@ const NO = new Set(['0', 'n', 'no', 'false', 'f', '否', '退订', '不同意', 
 export interface MemberRowContext {
   config: MomentsConfig;
   defaultVersionMs: number;
+  /** When the file was received (its first arrival, for a replay or a part of a split file): orders equal times. */
+  uploadMs: number;
+  /** The row's line in the original file: orders equal times within one upload. */
   line: number;
   file: string;
 }
@@ -57,14 +61,14 @@ export function parseMemberRow(
 ): { profile?: MemberProfile; errors: RowError[] } {
   const errors: RowError[] = [];
   const err = (column: string, value: string | undefined, reason: string) =>
-    errors.push({ line: ctx.line, column, value: value ?? '', reason });
+    errors.push({ line: ctx.line, column, value: reportedValue(value ?? ''), reason });
   const customerId = (row.customer_id ?? '').trim();
   if (!customerId) {
     err('customer_id', row.customer_id, 'missing customer id');
     return { errors };
   }
   if (!ID_RE.test(customerId)) {
-    err('customer_id', row.customer_id, 'customer id has characters an id cannot have');
+    err('customer_id', row.customer_id, tooLong('id', customerId) ?? 'customer id has characters an id cannot have');
     return { errors };
   }
   const zone = ctx.config.brand.timeZone;
@@ -74,17 +78,25 @@ export function parseMemberRow(
     if ('error' in p) err('updated_at', row.updated_at, p.error);
     else versionMs = p.epochMs;
   }
-  const ver = String(Math.max(0, versionMs)).padStart(15, '0');
+  const ver = fieldVersion(versionMs, ctx.uploadMs, ctx.line);
   const at = new Date(versionMs).toISOString();
   const fields: MemberProfile['fields'] = {};
   const set = <T>(k: keyof MemberProfile['fields'], value: T) => {
     (fields as Record<string, Versioned<T>>)[k] = { value, ver };
   };
 
-  if (row.name !== undefined) set('name', row.name.trim() || null);
+  // Each stored text is bounded (lib/field-limits.ts): an over-long value is rejected alone, the others are kept.
+  if (row.name !== undefined) {
+    const t = row.name.trim();
+    const long = tooLong('name', t);
+    if (long) err('name', row.name, long);
+    else set('name', t || null);
+  }
   if (row.phone !== undefined) {
     const t = row.phone.trim();
+    const long = tooLong('phone', t);
     if (!t) set('phone', null);
+    else if (long) err('phone', row.phone, long);
     else {
       const e164 = normalisePhone(t, ctx.config.brand.phoneRegion);
       if (e164) set('phone', e164);
@@ -93,7 +105,9 @@ export function parseMemberRow(
   }
   if (row.email !== undefined) {
     const t = row.email.trim().toLowerCase();
+    const long = tooLong('email', t);
     if (!t) set('email', null);
+    else if (long) err('email', row.email, long);
     else if (emailSchema.safeParse(t).success) set('email', t);
     else err('email', row.email, 'not a valid email address');
   }
@@ -108,7 +122,9 @@ export function parseMemberRow(
   }
   if (row.locale !== undefined) {
     const t = row.locale.trim();
+    const long = tooLong('locale', t);
     if (!t) set('locale', null);
+    else if (long) err('locale', row.locale, long);
     else {
       const l = parseLocale(t);
       if (l) set('locale', l);
@@ -117,7 +133,9 @@ export function parseMemberRow(
   }
   if (row.time_zone !== undefined) {
     const t = row.time_zone.trim();
+    const long = tooLong('timeZone', t);
     if (!t) set('timeZone', null);
+    else if (long) err('time_zone', row.time_zone, long);
     else if (isValidZone(t)) set('timeZone', t);
     else err('time_zone', row.time_zone, 'not an IANA time zone such as Asia/Shanghai');
   }

@@ -1,7 +1,21 @@
-/** A value with the version (export time) it came from; the newest version of each field wins. */
+/** A value with the version it came from (fieldVersion); the newest version of each field wins. */
 export interface Versioned<T> {
   value: T;
   ver: string;
+}
+
+const pad = (n: number, width: number) => String(Math.max(0, Math.trunc(n))).padStart(width, '0');
+
+/**
+ * A member field's version, `time|upload|line`: the row's time (its updated_at, else the export day), then when the
+ * file was received (a corrected file of the same export day, uploaded later, wins), then the row's line in the
+ * original file (a later row of one file wins; a split file's parts keep their original lines). Fixed width, so
+ * comparing the strings compares the three parts in that order, and the merge needs no apply order: rows are applied
+ * concurrently. A version stored before the upload and line were added is the time alone, a prefix of any version of
+ * the same time, so it compares as the lowest of that time. (lib/privacy reads the time back as the first part.)
+ */
+export function fieldVersion(timeMs: number, uploadMs: number, line: number): string {
+  return `${pad(timeMs, 15)}|${pad(uploadMs, 15)}|${pad(line, 10)}`;
 }
 
 export interface Consent {
@@ -45,8 +59,9 @@ function optedOut(v: unknown): boolean {
 
 function newer(a: Versioned<unknown>, b: Versioned<unknown>): boolean {
   if (a.ver !== b.ver) return a.ver > b.ver;
-  // Same version, different content: nothing orders them, so privacy decides: an opt-out wins over an opt-in
-  // (for every channel). Otherwise any fixed rule keeps the merge commutative; both together are one total order.
+  // Same version (same time, upload and line) and different content: nothing orders them, so privacy decides: an
+  // opt-out wins over an opt-in (for every channel). Otherwise any fixed rule keeps the merge commutative; both
+  // together are one total order.
   const ao = optedOut(a.value);
   const bo = optedOut(b.value);
   if (ao !== bo) return ao;

@@ -1,10 +1,9 @@
-import { baseName } from '../ingest/file-meta.ts';
+import { baseName, REASON_SUFFIX } from '../ingest/file-meta.ts';
 import type { FileSummary } from '../ingest/ports.ts';
 import { receivedAtOf, RECEIVED_AT_META } from './received-at.ts';
 import { RunbookInputError, type ReplayPorts } from './replay.ts';
 
 const QUARANTINE = 'quarantine/';
-const REASON_SUFFIX = '.reason.txt';
 
 export interface QuarantinedFile {
   key: string;
@@ -76,7 +75,7 @@ export async function reprocessQuarantined(
   if (!qkey) throw new RunbookInputError(`${arg}: not a quarantined file (a name from \`moments quarantine list\`, with or without quarantine/)`);
   const name = baseName(qkey);
   const file = await ports.files.head(qkey);
-  if (!file && !opts.replacement) throw new Error(`${qkey} is not in the bucket (\`moments quarantine list\` shows what is)`);
+  if (!file && !opts.replacement) throw new RunbookInputError(`${qkey} is not in the bucket (\`moments quarantine list\` shows what is)`);
   const kind = opts.kind ?? (await kindFromLedger(name, qkey, ports)) ?? kindFromName(name);
   if (!kind) throw new RunbookInputError(`${name}: cannot tell orders from members by the name or the ledger; say --kind orders or --kind members`);
   const key = `incoming/${kind}/${name}`;

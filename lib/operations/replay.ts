@@ -40,7 +40,7 @@ export async function replayFile(key: string, ports: ReplayPorts): Promise<Repla
   if (bad) throw new RunbookInputError(bad);
   const file = await ports.files.head(key);
   if (!file)
-    throw new Error(
+    throw new RunbookInputError(
       `${key} is not in the bucket: quarantined files are under quarantine/ (\`moments quarantine list\`), and uploads are deleted after moments:incomingRetentionDays`,
     );
   const receivedAt = receivedAtOf(file);

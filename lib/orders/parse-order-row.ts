@@ -1,7 +1,8 @@
 import { hash } from 'node:crypto';
 import type { MomentsConfig } from '../config/schema.ts';
 import { ORDER_COLUMNS, type OrderColumn } from '../csv/headers.ts';
-import { isKnownCurrency, parseAmount } from '../money.ts';
+import { MAX_FIELD_CHARS, MAX_PRODUCTS_PER_ORDER, reportedValue, tooLong, type BoundedField } from '../field-limits.ts';
+import { amountTooLarge, isKnownCurrency, MAX_ORDER_AMOUNT_MINOR, parseAmount } from '../money.ts';
 import { localDate, parseTimestamp } from '../time.ts';
 import { ContentHash } from './content-hash.ts';
 import type { OrderRecord, RowError } from './order.ts';
@@ -58,9 +59,11 @@ export interface OrderRowContext {
 export type Row = Partial<Record<OrderColumn, string>>;
 
 // ASCII ids (nearly all) are checked without Unicode property classes, which cost ~10x more per test.
-const ASCII_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:#/-]{0,127}$/;
-const ID_RE = /^[\p{L}\p{N}][\p{L}\p{N}._:#/-]{0,127}$/u;
+const ASCII_ID_RE = new RegExp(`^[A-Za-z0-9][A-Za-z0-9._:#/-]{0,${MAX_FIELD_CHARS.id - 1}}$`);
+const ID_RE = new RegExp(`^[\\p{L}\\p{N}][\\p{L}\\p{N}._:#/-]{0,${MAX_FIELD_CHARS.id - 1}}$`, 'u');
 const isId = (s: string) => ASCII_ID_RE.test(s) || ID_RE.test(s);
+/** Why a text is not an id: its length, or its characters. */
+const notAnId = (s: string, what: string) => tooLong('id', s) ?? `${what} has characters an id cannot have`;
 
 export function storeZoneMap(config: MomentsConfig): Map<string, string> {
   const m = new Map<string, string>();
@@ -73,10 +76,16 @@ const ABSENT = 2 ** 30;
 const sha = (content: string) => hash('sha1', content, 'base64url').slice(0, 16);
 
 function addError(errors: RowError[] | undefined, line: number, column: string, value: string | undefined, reason: string): RowError[] {
-  const e = { line, column, value: value ?? '', reason };
+  const e = { line, column, value: reportedValue(value ?? ''), reason };
   if (!errors) return [e];
   errors.push(e);
   return errors;
+}
+
+/** A free-text value over its bound (field-limits.ts) is an error of its column. */
+function bounded(errors: RowError[] | undefined, line: number, column: string, field: BoundedField, text: string | undefined, raw: string | undefined): RowError[] | undefined {
+  const why = text === undefined ? undefined : tooLong(field, text);
+  return why === undefined ? errors : addError(errors, line, column, raw, why);
 }
 
 /** Validates one order row given by column name (see compileOrderRow). */
@@ -119,8 +128,8 @@ export function compileOrderRow(
     const orderId = (fields[iOrder] ?? '').trim();
     const customerId = (fields[iCustomer] ?? '').trim();
     if (!customerId) errors = addError(errors, line, 'customer_id', fields[iCustomer], 'missing customer id');
-    else if (!isId(customerId)) errors = addError(errors, line, 'customer_id', fields[iCustomer], 'customer id has characters an id cannot have');
-    if (orderId && !isId(orderId)) errors = addError(errors, line, 'order_id', fields[iOrder], 'order id has characters an id cannot have');
+    else if (!isId(customerId)) errors = addError(errors, line, 'customer_id', fields[iCustomer], notAnId(customerId, 'customer id'));
+    if (orderId && !isId(orderId)) errors = addError(errors, line, 'order_id', fields[iOrder], notAnId(orderId, 'order id'));
 
     let status = statusOf(fields[iStatus] ?? '');
     if (status === undefined) errors = addError(errors, line, 'status', fields[iStatus], 'unknown status (expected paid, cancelled or refunded)');
@@ -136,6 +145,7 @@ export function compileOrderRow(
     else if (currencyKnown) {
       const a = parseAmount(amountText, currency);
       if ('error' in a) errors = addError(errors, line, 'amount', fields[iAmount], a.error);
+      else if (Math.abs(a.minor) > MAX_ORDER_AMOUNT_MINOR) errors = addError(errors, line, 'amount', fields[iAmount], amountTooLarge(currency));
       else amountMinor = a.minor;
     }
     // A negative amount is a refund whatever the status column says.
@@ -144,8 +154,8 @@ export function compileOrderRow(
     const kind: OrderRecord['kind'] = status === 'refunded' ? 'refund' : 'order';
     if (kind === 'order' && !orderId) errors = addError(errors, line, 'order_id', fields[iOrder], 'missing order id');
 
-    const storeId = intern((fields[iStore] ?? '').trim() || undefined);
-    const zone = (storeId && ctx.storeZones.get(storeId)) || brand.timeZone;
+    const storeKey = (fields[iStore] ?? '').trim();
+    const zone = (storeKey && ctx.storeZones.get(storeKey)) || brand.timeZone;
     let orderedAt = 0;
     let date = '';
     const tsText = (fields[iAt] ?? '').trim();
@@ -179,17 +189,29 @@ export function compileOrderRow(
     if (productText) {
       products = [...new Set(productText.split(/\s*[;|、，]\s*/).filter(Boolean))].sort();
       const bad = products.find((x) => !isId(x));
-      if (bad !== undefined) errors = addError(errors, line, 'products', fields[iProducts], `"${bad}" is not a product code (codes separated by ; or |)`);
-      else if (products.length > 100) errors = addError(errors, line, 'products', fields[iProducts], 'more than 100 product codes on one order');
+      if (bad !== undefined)
+        errors = addError(errors, line, 'products', fields[iProducts], `"${reportedValue(bad, 40)}" is not a product code (${tooLong('id', bad) ?? 'codes separated by ; or |'})`);
+      else if (products.length > MAX_PRODUCTS_PER_ORDER)
+        errors = addError(errors, line, 'products', fields[iProducts], `more than ${MAX_PRODUCTS_PER_ORDER} product codes on one order`);
     }
 
     const originalOrderId = (fields[iOriginal] ?? '').trim() || undefined;
-    if (originalOrderId && !isId(originalOrderId)) errors = addError(errors, line, 'original_order_id', fields[iOriginal], 'order id has characters an id cannot have');
+    if (originalOrderId && !isId(originalOrderId)) errors = addError(errors, line, 'original_order_id', fields[iOriginal], notAnId(originalOrderId, 'order id'));
+
+    // Free text stored on every version: bounded so that no value can push the item past DynamoDB's 400 KB, and
+    // interned only once it fits.
+    const storeText = (fields[iStore] ?? '').trim() || undefined;
+    const channelText = (fields[iChannel] ?? '').trim() || undefined;
+    const regionText = (fields[iRegion] ?? '').trim() || undefined;
+    errors = bounded(errors, line, 'store_id', 'storeId', storeText, fields[iStore]);
+    errors = bounded(errors, line, 'channel', 'channel', channelText, fields[iChannel]);
+    errors = bounded(errors, line, 'region', 'region', regionText, fields[iRegion]);
 
     if (errors || status === undefined) return errors ?? [];
 
-    const channel = intern((fields[iChannel] ?? '').trim() || undefined);
-    const region = intern((fields[iRegion] ?? '').trim() || undefined);
+    const storeId = intern(storeText);
+    const channel = intern(channelText);
+    const region = intern(regionText);
     const amount = Math.abs(amountMinor);
     // The version's content hash covers every stored field, so equal versions are identical content. The key below and
     // the version are built with join or from a buffer, never `+` or a template: those make a rope (ConsString) that

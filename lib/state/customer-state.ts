@@ -2,6 +2,7 @@ import type { MomentsConfig } from '../config/schema.ts';
 import type { OrderRecord } from '../orders/order.ts';
 import { formatMinor } from '../money.ts';
 import { monthOf } from '../time.ts';
+import { addGross, beyondExact, cutAtBounds, noGross, type UncountedOrders } from './exact-totals.ts';
 import { computePoints, type PointsLot, type PointsExpiry } from './points.ts';
 
 export interface CustomerState {
@@ -40,6 +41,8 @@ export interface CustomerState {
   spendByDay: Record<string, number>;
   /** Earliest order dated after asOf, if any: state must be recomputed from orders when that day comes. */
   nextOrderDate: string | null;
+  /** Orders left out so that every sum stays exact (lib/state/exact-totals.ts); absent when all count. */
+  uncounted?: UncountedOrders;
 }
 
 const regionsCache = new WeakMap<MomentsConfig, Map<string, string>>();
@@ -134,11 +137,12 @@ export function computeCustomerState(
   const brandCurrency = config.brand.currency;
   const regionOfStore = storeRegions(config);
   // One pass to split the orders; this runs for every customer an ingest touches.
-  const orders: OrderRecord[] = [];
-  const paid: OrderRecord[] = [];
-  const refunds: OrderRecord[] = [];
+  let orders: OrderRecord[] = [];
+  let paid: OrderRecord[] = [];
+  let refunds: OrderRecord[] = [];
   let cancelledCount = 0;
   let nextOrderDate: string | null = null;
+  const gross = noGross();
   for (const o of allOrders) {
     if (o.localDate > asOf) {
       if (nextOrderDate === null || o.localDate < nextOrderDate) nextOrderDate = o.localDate;
@@ -148,6 +152,16 @@ export function computeCustomerState(
     if (o.kind === 'refund') refunds.push(o);
     else if (o.status === 'paid') paid.push(o);
     else if (o.status === 'cancelled') cancelledCount++;
+    if (o.kind === 'refund' || o.status === 'paid') addGross(gross, o, brandCurrency);
+  }
+  // Beyond the bounds that keep every sum exact, the orders from the crossing one on are left out, and said so.
+  let uncounted: UncountedOrders | undefined;
+  if (beyondExact(gross, config) !== undefined) {
+    const cut = cutAtBounds(orders, config);
+    uncounted = cut.uncounted;
+    orders = cut.orders;
+    paid = orders.filter((o) => o.kind !== 'refund' && o.status === 'paid');
+    refunds = orders.filter((o) => o.kind === 'refund');
   }
   paid.sort(byOrderTime);
 
@@ -215,5 +229,6 @@ export function computeCustomerState(
     purchaseDates: days,
     spendByDay: sortedRecord(byDay),
     nextOrderDate,
+    ...(uncounted ? { uncounted } : {}),
   };
 }

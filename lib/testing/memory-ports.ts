@@ -22,6 +22,17 @@ export class MemoryCustomerStore implements CustomerStore {
   discard = false;
   /** Random scheduling delays inside operations, so concurrent callers interleave as they would over a network. */
   jitter = false;
+  /**
+   * When set, a write whose item (as JSON) is larger fails as DynamoDB fails one over its 400 KB: off by default, so
+   * the benchmarks do not pay for the measure.
+   */
+  maxItemBytes: number | undefined;
+
+  private checkSize(what: string, item: unknown): void {
+    if (this.maxItemBytes === undefined) return;
+    const bytes = Buffer.byteLength(JSON.stringify(item));
+    if (bytes > this.maxItemBytes) throw new Error(`ValidationException: Item size has exceeded the maximum allowed size (${what}, ${bytes} bytes)`);
+  }
 
   private async yieldRandomly(max = 4): Promise<void> {
     if (!this.jitter) return;
@@ -36,6 +47,7 @@ export class MemoryCustomerStore implements CustomerStore {
     if (!m) this.orders.set(o.customerId, (m = new Map()));
     const cur = m.get(o.key);
     if (cur && cur.version >= o.version) return 'unchanged';
+    this.checkSize('order', o);
     m.set(o.key, o);
     this.writes++;
     return 'written';
@@ -90,6 +102,7 @@ export class MemoryCustomerStore implements CustomerStore {
     await this.yieldRandomly(40);
     const cur = this.states.get(state.customerId);
     if ((cur?.rev ?? 0) !== expectedRev) return false;
+    this.checkSize('state', { state, ...extras });
     this.states.set(state.customerId, structuredClone({ rev: expectedRev + 1, state, ...extras }));
     this.writes++;
     return true;
@@ -108,6 +121,7 @@ export class MemoryCustomerStore implements CustomerStore {
     await this.yieldRandomly();
     const cur = this.profiles.get(profile.customerId);
     if ((cur?.rev ?? 0) !== expectedRev || cur?.erased) return false;
+    this.checkSize('profile', profile);
     this.profiles.set(profile.customerId, { rev: expectedRev + 1, profile: structuredClone(profile) });
     this.writes++;
     return true;

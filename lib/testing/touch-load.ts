@@ -72,7 +72,7 @@ export async function planTouchLoad(
         sms_opt_in: bySms ? 'yes' : 'no',
         email_opt_in: 'yes',
       },
-      { config, defaultVersionMs: Date.parse(`${purchaseDay}T00:00:00Z`), line: i + 1, file: 'load-members.csv' },
+      { config, defaultVersionMs: Date.parse(`${purchaseDay}T00:00:00Z`), uploadMs: 0, line: i + 1, file: 'load-members.csv' },
     );
     await applyProfile(deps.customers, profile!);
     const order: OrderRecord = {

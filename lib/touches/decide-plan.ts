@@ -5,6 +5,7 @@ import type { ProfileFields } from '../members/profile.ts';
 import { addDays } from '../time.ts';
 import { leadTimeBroken } from './moment-day.ts';
 import type { TouchProposal } from './plan.ts';
+import { capExpiry, quietExpiry } from './expiry-reasons.ts';
 import { inQuietHours, localDateOf, localTime, nextAllowed } from './timing.ts';
 import { decide, type TouchRecord } from './touch.ts';
 
@@ -56,7 +57,8 @@ export function planCustomerTouches(
   const zone = customerZone(profile, ctx);
   const locale = profile?.locale ?? 'zh-CN';
   const campaigns = new Map(config.campaigns.map((c) => [c.id, c]));
-  const booked = recent.filter((t) => SENT_OR_PLANNED.has(t.status)).map((t) => Date.parse(t.sentAt ?? t.plannedFor));
+  // The slots taken, with the campaign that took each: an expiry for the cap names them.
+  const booked = recent.filter((t) => SENT_OR_PLANNED.has(t.status)).map((t) => ({ at: Date.parse(t.sentAt ?? t.plannedFor), campaignId: t.campaignId }));
   const out: TouchRecord[] = [];
   const sorted = [...proposals].sort((a, b) => b.priority - a.priority || (a.key < b.key ? -1 : 1));
   for (const p of sorted) {
@@ -106,22 +108,25 @@ export function planCustomerTouches(
       }
       t = decide(t, ctx.now, 'deferred', `${why}: sent as early as allowed`, { plannedFor: new Date(at).toISOString() });
     }
+    const wanted = at;
     if (inQuietHours(at, zone, policy.quietHours)) {
       at = nextAllowed(at, zone, policy.quietHours);
       t = decide(t, ctx.now, 'deferred', `quiet hours ${policy.quietHours.start}-${policy.quietHours.end} (${zone})`, { plannedFor: new Date(at).toISOString() });
     }
     // Frequency cap: move day by day until the window around the send time has room.
     const windowMs = policy.frequencyCap.windowDays * 86_400_000;
-    let moved = false;
-    while (booked.filter((b) => b > at - windowMs && b < at + windowMs).length >= policy.frequencyCap.maxTouches && at <= usefulUntil) {
+    const around = (when: number) => booked.filter((b) => b.at > when - windowMs && b.at < when + windowMs);
+    // The touches holding the first slot that was free of quiet hours but not of the cap: only when there is such
+    // a slot is the cap what expires the touch.
+    let blockedBy: typeof booked | undefined;
+    while (around(at).length >= policy.frequencyCap.maxTouches && at <= usefulUntil) {
+      blockedBy ??= around(at);
       // The next day's send time, itself kept out of quiet hours (sendAt may lie inside them).
       at = nextAllowed(localTime(addDays(localDateOf(at, zone), 1), policy.sendAt, zone), zone, policy.quietHours);
-      moved = true;
     }
+    const moved = blockedBy !== undefined;
     if (at > usefulUntil) {
-      const why = moved
-        ? `frequency cap (${policy.frequencyCap.maxTouches} per ${policy.frequencyCap.windowDays} days) full until past its useful date`
-        : `quiet hours ${policy.quietHours.start}-${policy.quietHours.end} (${zone}) last past its useful date`;
+      const why = blockedBy ? capExpiry(blockedBy, policy.frequencyCap, p.usefulUntil, zone) : quietExpiry(wanted, p.usefulUntil, policy.quietHours, zone);
       out.push(decide(t, ctx.now, 'expired', why));
       continue;
     }
@@ -136,7 +141,7 @@ export function planCustomerTouches(
         plannedFor: new Date(at).toISOString(),
       });
     t = decide(t, ctx.now, 'planned', `planned on ${ch.channel}`, { plannedFor: new Date(at).toISOString() });
-    booked.push(at);
+    booked.push({ at, campaignId: p.campaignId });
     out.push(t);
   }
   return out;

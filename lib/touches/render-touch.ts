@@ -24,6 +24,12 @@ export function renderTouch(t: TouchRecord, name: string | null, config: Moments
     if (channel === 'sms') {
       if (!tpl.sms) return { error: `campaign ${campaign.id} has no SMS template for ${locale}` };
       const r = renderSms(tpl.sms, ctx);
+      // Measured on the real text: a name or a value that passed its own checks can still make a message of many
+      // billed parts (a 400-character name, seven), which no one meant to send.
+      if (r.segments > campaign.maxSmsSegments)
+        return {
+          error: `SMS of ${r.segments} segments (${r.characters} ${r.encoding} characters), more than the campaign's maxSmsSegments ${campaign.maxSmsSegments}; not sent`,
+        };
       return { sms: r.text, segments: r.segments };
     }
     if (!tpl.email) return { error: `campaign ${campaign.id} has no email template for ${locale}` };

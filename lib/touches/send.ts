@@ -5,6 +5,7 @@ import { ERASED_REASON, type ErasureMark } from '../members/erasure.ts';
 import { scrubTouch } from '../privacy/erase.ts';
 import { profileValues, type MemberProfile } from '../members/profile.ts';
 import { addDays } from '../time.ts';
+import { capExpiry, quietExpiry } from './expiry-reasons.ts';
 import { leadTimeBroken } from './moment-day.ts';
 import { ThrottledError, type Providers, type TouchStore } from './ports.ts';
 import { renderTouch } from './render-touch.ts';
@@ -29,6 +30,9 @@ export type SendOutcome =
   | { done: false; retryAfterSeconds: number; reason: string; channel?: TouchRecord['channel'] };
 
 const RECENT = new Set(['sent', 'sending']);
+
+/** The last day a touch is of use, in its zone (usefulUntil is that day's last millisecond). */
+const usefulDate = (t: TouchRecord) => localDateOf(Date.parse(t.usefulUntil), t.timeZone);
 
 /**
  * Delivers one touch, exactly once. The touch record is the intent; before calling the provider its status
@@ -86,7 +90,7 @@ export async function sendTouch(key: string, deps: SendDeps): Promise<SendOutcom
   if (late) return finish('expired', late);
   if (inQuietHours(now.getTime(), t.timeZone, policy.quietHours)) {
     const at = nextAllowed(now.getTime(), t.timeZone, policy.quietHours);
-    if (at > Date.parse(t.usefulUntil)) return finish('expired', 'quiet hours last past its useful date');
+    if (at > Date.parse(t.usefulUntil)) return finish('expired', quietExpiry(now.getTime(), usefulDate(t), policy.quietHours, t.timeZone));
     if (!(await save(decide(t, now, 'deferred', `quiet hours ${policy.quietHours.start}-${policy.quietHours.end} (${t.timeZone})`, { plannedFor: new Date(at).toISOString() }))))
       return sendTouch(key, deps);
     return { done: false, retryAfterSeconds: Math.ceil((at - now.getTime()) / 1000), reason: 'quiet hours', channel };
@@ -97,7 +101,10 @@ export async function sendTouch(key: string, deps: SendDeps): Promise<SendOutcom
   );
   if (recent.length >= policy.frequencyCap.maxTouches) {
     const at = localTime(addDays(today, 1), policy.sendAt, t.timeZone);
-    if (at > Date.parse(t.usefulUntil)) return finish('expired', `frequency cap (${policy.frequencyCap.maxTouches} per ${policy.frequencyCap.windowDays} days) reached until past its useful date`);
+    if (at > Date.parse(t.usefulUntil)) {
+      const by = recent.map((x) => ({ at: Date.parse(x.sentAt ?? x.plannedFor), campaignId: x.campaignId }));
+      return finish('expired', capExpiry(by, policy.frequencyCap, usefulDate(t), t.timeZone));
+    }
     if (!(await save(decide(t, now, 'deferred', `frequency cap: ${recent.length} touches in ${policy.frequencyCap.windowDays} days`, { plannedFor: new Date(at).toISOString() }))))
       return sendTouch(key, deps);
     return { done: false, retryAfterSeconds: Math.ceil((at - now.getTime()) / 1000), reason: 'frequency cap', channel };

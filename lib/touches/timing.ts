@@ -16,6 +16,11 @@ export function localDateOf(epochMs: number, zone: string): string {
   return DateTime.fromMillis(epochMs, { zone }).toISODate()!;
 }
 
+/** `YYYY-MM-DD HH:MM` in `zone`, for reasons a person reads. */
+export function localClock(epochMs: number, zone: string): string {
+  return DateTime.fromMillis(epochMs, { zone }).toFormat('yyyy-MM-dd HH:mm');
+}
+
 /** Quiet hours may wrap midnight (21:00-09:00). */
 export function inQuietHours(epochMs: number, zone: string, q: QuietHours): boolean {
   const t = DateTime.fromMillis(epochMs, { zone });

@@ -87,6 +87,21 @@ describe('ingest through the local stack (s3rver trigger -> handler -> dynalite)
     expect(profileValues(profile)).toMatchObject({ name: '王五', phone: '+8613812345678', email: null, smsConsent: { optIn: true } });
   });
 
+  it("a member's last row in a file decides their consent, and a corrected file of the same export day uploaded later wins", async () => {
+    // Same name, other bytes: a corrected export of the same day. No updated_at: every row is versioned by the day.
+    const path = join(files, 'members-2026-03-09.csv');
+    writeFileSync(path, 'customer_id,name,sms_opt_in,email_opt_in\n000777,钱七,1,1\n000777,钱七,0,1\n');
+    const [first] = await ingestFiles(rt, [path]);
+    expect(first).toMatchObject({ kind: 'members', rows: 2, applied: 2, rejected: 0 });
+    const before = profileValues((await rt.adapters.customers.loadProfile('000777')).profile);
+    expect({ sms: before.smsConsent?.optIn, email: before.emailConsent?.optIn }).toEqual({ sms: false, email: true });
+    writeFileSync(path, 'customer_id,name,sms_opt_in,email_opt_in\n000777,钱七,1,1\n');
+    const [second] = await ingestFiles(rt, [path]);
+    expect(second).toMatchObject({ kind: 'members', rows: 1, applied: 1, unchanged: 0 });
+    const after = profileValues((await rt.adapters.customers.loadProfile('000777')).profile);
+    expect(after.smsConsent?.optIn).toBe(true);
+  });
+
   it('random files uploaded at once, some twice, match a clean in-order run', async () => {
     let run = 0;
     await fc.assert(

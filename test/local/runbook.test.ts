@@ -73,7 +73,7 @@ describe.concurrent('runbook', () => {
     expect(jsonLines((await moments(['export', 'customers'], h)).out)).toEqual(before);
 
     const missing = await moments(['replay', 'incoming/orders/nope.csv'], h);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2); // a key not in the bucket is a usage error, as a missing file is
     expect(missing.err).toMatch(/not in the bucket: quarantined files are under quarantine\//);
   });
 

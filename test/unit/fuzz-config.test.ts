@@ -134,4 +134,44 @@ describe('fuzz: configuration validator', () => {
     expect(r.errors.find((e) => e.startsWith('$.campaigns[0].templates'))).toMatch(/__proto__/);
     expect(r.errors.find((e) => e.startsWith('$.columns'))).toMatch(/__proto__/);
   });
+
+  it('values that each validate but not together (ladder order, shares, store ids, stage and tier names, canonical mappings): an error at the right path exactly when they are wrong', () => {
+    const ex = example as { tiers: { ladder: { name: string }[] }; lifecycle: { rules: { stage: string }[] }; stores: { id: string }[] };
+    const tierNames = ex.tiers.ladder.map((t) => t.name);
+    const stages = [...new Set(ex.lifecycle.rules.map((r) => r.stage)), 'unclassified'];
+    const storeIds = ex.stores.map((s) => s.id);
+    const canonical = ['order_id', 'customer_id', 'ordered_at', 'amount', 'currency', 'status', 'store_id'];
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ name: fc.constantFrom(...tierNames, 'x'), minSpend: fc.integer({ min: 0, max: 5 }).map((n) => String(n * 1000)) }), { minLength: 1, maxLength: 5 }),
+        fc.record({ diamond: fc.double({ min: 0, max: 0.5, noNaN: true }), core: fc.double({ min: 0, max: 0.5, noNaN: true }), potential: fc.double({ min: 0, max: 0.5, noNaN: true }) }),
+        fc.array(fc.constantFrom(...storeIds, 'S9'), { minLength: 0, maxLength: 4 }),
+        fc.array(fc.constantFrom(...stages, 'stabel'), { maxLength: 3 }),
+        fc.array(fc.constantFrom(...tierNames, 'x', 'gold'), { maxLength: 3 }),
+        fc.option(fc.tuple(fc.constantFrom(...canonical, 'Beleg-Nr'), fc.constantFrom(...canonical)), { nil: undefined }),
+        (ladder, shares, ids, audienceStages, audienceTiers, mapping) => {
+          const doc = structuredClone(example) as any;
+          doc.tiers.ladder = ladder;
+          doc.valueSegments = shares;
+          doc.stores = ids.map((id) => ({ id }));
+          doc.campaigns[0].audience = { stages: audienceStages, tiers: audienceTiers };
+          if (mapping) doc.columns.orders = { [mapping[0]]: mapping[1] };
+          const r = validateConfigJson(doc);
+          const at = (prefix: string) => r.errors.some((e) => e.startsWith(prefix));
+          for (const e of r.errors) expect(e).toMatch(PATHED);
+          // Oracle, from the rules as the README states them.
+          const minors = ladder.map((t) => Number(t.minSpend));
+          expect(at('$.tiers.ladder'), 'ladder').toBe(minors.some((m, i) => i > 0 && m <= minors[i - 1]!) || new Set(ladder.map((t) => t.name)).size < ladder.length);
+          expect(at('$.valueSegments'), 'shares').toBe(shares.diamond + shares.core + shares.potential > 1 + 1e-9);
+          expect(at('$.stores'), 'stores').toBe(new Set(ids).size < ids.length);
+          expect(at('$.campaigns[0].audience.stages'), 'stages').toBe(audienceStages.includes('stabel'));
+          const names = new Set(ladder.map((t) => t.name));
+          expect(at('$.campaigns[0].audience.tiers'), 'tiers').toBe(audienceTiers.some((t) => !names.has(t)));
+          expect(at('$.columns.orders'), 'mapping').toBe(mapping !== undefined && mapping[0] !== mapping[1] && mapping[0] !== 'Beleg-Nr');
+          expect(r.config === undefined).toBe(r.errors.length > 0);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
 });

@@ -72,7 +72,7 @@ describe('fuzz: member files', () => {
     fc.assert(
       fc.property(fc.tuple(...HEADER.map(() => cell)), fc.integer({ min: 2, max: 1_000_000 }), (cells, line) => {
         const row = Object.fromEntries(HEADER.map((h, i) => [h, cells[i]]).filter(([, v]) => v !== undefined));
-        const { profile, errors } = parseMemberRow(row, { config: defaultConfig, defaultVersionMs: Date.parse('2026-03-05T16:00:00Z'), line, file: 'm.csv' });
+        const { profile, errors } = parseMemberRow(row, { config: defaultConfig, defaultVersionMs: Date.parse('2026-03-05T16:00:00Z'), uploadMs: 0, line, file: 'm.csv' });
         for (const e of errors) {
           expect(e.line).toBe(line);
           expect(MEMBER_COLUMNS).toContain(e.column);

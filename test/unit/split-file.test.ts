@@ -7,6 +7,7 @@ import { defaultConfig, parseConfig, type MomentsConfig } from '../../lib/config
 import { ingestUpload, type UploadDeps } from '../../lib/ingest/ingest-upload.ts';
 import { parsePartKey, PARTS_PREFIX, planKey, type SplitPlan } from '../../lib/ingest/part-meta.ts';
 import type { FileSummary } from '../../lib/ingest/ports.ts';
+import { profileValues } from '../../lib/members/profile.ts';
 import { MemoryCustomerStore, MemoryLedger, MemoryObjectStore } from '../../lib/testing/memory-ports.ts';
 import { randomRow, toFile } from '../support/random-files.ts';
 
@@ -177,10 +178,10 @@ describe('splitting a large file across invocations', () => {
   });
 
   it('a UTF-8 row in a GBK upload is rejected in its part as when whole: parts are checked against the original encoding', async () => {
-    const gbkHeader = '订单号,会员号,下单时间,实付金额,地区\r\n';
-    const row = (i: number) => `D${i},${String(i % 4).padStart(6, '0')},2026-02-1${i % 9} 10:00:00,12.00,华南\r\n`;
-    // Past the sniffed 256 KiB, so the file is GBK; row 15 (line 17) was written in UTF-8.
-    const padding = iconv.encode(`P0,000009,2026-02-10,1.00,${'华'.repeat(140_000)}\r\n`, 'gbk');
+    const gbkHeader = '订单号,会员号,下单时间,实付金额,地区,备注\r\n';
+    const row = (i: number) => `D${i},${String(i % 4).padStart(6, '0')},2026-02-1${i % 9} 10:00:00,12.00,华南,\r\n`;
+    // Past the sniffed 256 KiB (in a column the ingest does not use), so the file is GBK; row 15 (line 17) was written in UTF-8.
+    const padding = iconv.encode(`P0,000009,2026-02-10,1.00,华南,${'华'.repeat(140_000)}\r\n`, 'gbk');
     const body = Buffer.concat([iconv.encode(gbkHeader, 'gbk'), padding, ...Array.from({ length: 17 }, (_, i) => (i === 14 ? Buffer.from(row(i)) : iconv.encode(row(i), 'gbk')))]);
     const g = await expectSameAsWhole('incoming/orders/订单导出_20260215.csv', body, 4);
     expect(g.s.summary).toMatchObject({ encoding: 'gb18030', parts: 5, rows: 18, rejected: 1 });
@@ -223,6 +224,22 @@ describe('splitting a large file across invocations', () => {
     const rows = Array.from({ length: 11 }, (_, i) => `M${i % 6},Name ${i},1380013800${i % 10},m${i}@example.com,${i === 3 ? 'not a date' : '1990-05-0' + (1 + (i % 9))},yes,no\n`);
     const m = await expectSameAsWhole('incoming/members/members-2026-02-20.csv', Buffer.from(header + rows.join('')), 4);
     expect(m.s.summary).toMatchObject({ kind: 'members', parts: 3, rejectedFields: 1 });
+  });
+
+  it("a member's later row wins across parts delivered in any order (rows keep their original lines), either way round", async () => {
+    const header = 'customer_id,name,sms_opt_in\n';
+    const filler = Array.from({ length: 7 }, (_, i) => `F${i},Filler ${i},yes\n`);
+    for (const [before, last] of [['yes', 'no'], ['no', 'yes']] as const) {
+      // M1's first row is in part 1, its last row in part 3; the parts arrive last first.
+      const body = Buffer.from(header + `M1,First,${before}\n` + filler.join('') + `M1,Last,${last}\n`);
+      const split = world(4);
+      const { first: up, summary } = await split.ingest('incoming/members/members-2026-02-20.csv', body, { shuffle: (keys) => [...keys].reverse() });
+      expect(up).toMatchObject({ status: 'split', parts: 3 });
+      // Part 3 first wrote M1's last row; part 1's row, older by its line, then changed nothing.
+      expect(summary).toMatchObject({ rows: 9, applied: 9, unchanged: 1 });
+      const v = profileValues(split.customers.profiles.get('M1')?.profile);
+      expect({ name: v.name, sms: v.smsConsent?.optIn }).toEqual({ name: 'Last', sms: last === 'yes' });
+    }
   });
 
   it('an unclosed quote at the end is rejected from the line it opens on, as when whole', async () => {

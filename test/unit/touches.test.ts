@@ -203,6 +203,25 @@ describe('the sender: exactly once', () => {
     expect(JSON.stringify(logged)).not.toContain(to);
     expect(JSON.stringify(logged)).not.toContain('139 0000');
   });
+  it('an SMS over the campaign\'s maxSmsSegments (default 2) is not sent: logged failed with the reason', async () => {
+    // A name within its bound (200 characters) still makes a message of several billed parts.
+    const withName = (max?: number): MomentsConfig => ({
+      ...config,
+      campaigns: config.campaigns.map((c) =>
+        c.id === 'second-purchase' ? { ...c, ...(max ? { maxSmsSegments: max } : {}), templates: { 'zh-CN': { sms: '{{ customer.name }}您好，30天内再次购买可享双倍积分。回T退订' } } } : c,
+      ),
+    });
+    const s = await setup({ name: '王'.repeat(200) });
+    s.deps.config = withName();
+    expect(await sendTouch(s.key, s.deps)).toEqual({ done: true, status: 'failed', channel: 'sms' });
+    expect(s.sent).toHaveLength(0);
+    expect((await s.store.get(s.key))?.reason).toMatch(/^SMS of 4 segments \(2\d\d UCS-2 characters\), more than the campaign's maxSmsSegments 2; not sent$/);
+    // A campaign that allows that many sends it.
+    const s2 = await setup({ name: '王'.repeat(200) });
+    s2.deps.config = withName(4);
+    expect(await sendTouch(s2.key, s2.deps)).toEqual({ done: true, status: 'sent', channel: 'sms' });
+    expect(s2.sent).toHaveLength(1);
+  });
   it('past its useful date: expired', async () => {
     const s = await setup();
     s.setClock(new Date('2026-04-02T02:00:00Z'));

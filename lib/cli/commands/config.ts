@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { configSchema } from '../../config/schema.ts';
 import { CONFIG_KEY, historyLines, rollbackConfig } from '../../operations/config-rollback.ts';
-import { RunbookInputError } from '../../operations/replay.ts';
-import { reportConfigErrors, UsageError, withLocal, withRuntime } from '../cli-support.ts';
+import { reportConfigErrors, wholeNumber, withLocal, withRuntime } from '../cli-support.ts';
 import type { Runtime } from '../runtime.ts';
 
 /** The active configuration once it is no longer `before` (the config function ran on the upload). */
@@ -42,11 +41,7 @@ export function registerConfig(program: Command): void {
   cfg
     .command('history')
     .description('every activation, newest first: version, time, campaigns, a digest of the document')
-    .option('--limit <n>', 'at most this many', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new UsageError(`--limit expects a whole number >= 1, got "${v}"`);
-      return n;
-    })
+    .option('--limit <n>', 'at most this many', wholeNumber('--limit', 1))
     .option('--json', 'one JSON object per activation')
     .action(async (o: { limit?: number; json?: boolean }) => {
       await withRuntime(program, async (rt) => {
@@ -70,24 +65,19 @@ export function registerConfig(program: Command): void {
     .option('--json', 'the outcome as JSON')
     .action(async (version: string, o: { json?: boolean }) => {
       await withRuntime(program, async (rt) => {
-        try {
-          const r = await rollbackConfig(version, {
-            history: (n) => rt.adapters.config.history(n),
-            active: () => rt.adapters.config.active(),
-            upload: (json) => rt.adapters.objects.put(CONFIG_KEY, json, 'application/json'),
-            awaitActivation: (before) => awaitActivation(rt, before),
-          });
-          const out = { restored: r.restored.version, restoredFrom: r.restored.activatedAt, activeVersion: r.activeVersion, unchanged: r.unchanged };
-          if (o.json) console.log(JSON.stringify(out));
-          else if (r.unchanged) console.log(`version ${r.restored.version} is the active configuration already; nothing uploaded`);
-          else
-            console.log(
-              `configuration of version ${r.restored.version} (activated ${r.restored.activatedAt}) is active again, as version ${r.activeVersion}`,
-            );
-        } catch (e) {
-          if (e instanceof RunbookInputError) throw new UsageError(e.message);
-          throw e;
-        }
+        const r = await rollbackConfig(version, {
+          history: (n) => rt.adapters.config.history(n),
+          active: () => rt.adapters.config.active(),
+          upload: (json) => rt.adapters.objects.put(CONFIG_KEY, json, 'application/json'),
+          awaitActivation: (before) => awaitActivation(rt, before),
+        });
+        const out = { restored: r.restored.version, restoredFrom: r.restored.activatedAt, activeVersion: r.activeVersion, unchanged: r.unchanged };
+        if (o.json) console.log(JSON.stringify(out));
+        else if (r.unchanged) console.log(`version ${r.restored.version} is the active configuration already; nothing uploaded`);
+        else
+          console.log(
+            `configuration of version ${r.restored.version} (activated ${r.restored.activatedAt}) is active again, as version ${r.activeVersion}`,
+          );
       });
     });
 }

@@ -1,9 +1,8 @@
-import { statSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { ingestProgress } from '../../ingest/progress.ts';
-import { asOfOption, targetCheck, targetOf, UsageError, withRuntime } from '../cli-support.ts';
+import { asOfOption, inputPath, targetCheck, targetOf, withRuntime } from '../cli-support.ts';
 import { summaryLine, warningLines } from '../await-ingest.ts';
-import { ingestFiles } from '../ingest-files.ts';
+import { checkUploadNames, ingestFiles } from '../ingest-files.ts';
 import { progressLine } from '../progress-line.ts';
 
 export function registerIngest(program: Command): void {
@@ -16,13 +15,8 @@ export function registerIngest(program: Command): void {
     .addOption(asOfOption())
     .action(async (files: string[], o: { json?: boolean; kind?: 'orders' | 'members'; asOf?: string }) => {
       targetCheck(targetOf(program));
-      for (const f of files) {
-        try {
-          if (!statSync(f).isFile()) throw new Error();
-        } catch {
-          throw new UsageError(`cannot read ${f}: no such file`);
-        }
-      }
+      for (const f of files) inputPath(f);
+      checkUploadNames(files, targetOf(program) === 'aws' ? 'aws' : 'local', o.kind);
       const progress = progressLine(process.stderr, !o.json);
       const onProgress = (p: { file: string; rows: number }) => progress.show(`  ${p.file}: ${p.rows.toLocaleString()} rows read…`);
       let failed = false;

@@ -19,7 +19,7 @@ export function registerPreview(program: Command): void {
       targetCheck(targetOf(program));
       let proposedConfig: MomentsConfig | undefined;
       if (o.config) {
-        if (reportConfigErrors(o.config)) return;
+        if (reportConfigErrors(o.config, '--config')) return;
         proposedConfig = configSchema.parse(JSON.parse(readFileSync(o.config, 'utf8')));
       }
       await withRuntime(program, async (rt) => {

@@ -1,8 +1,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { listQuarantine, reprocessQuarantined } from '../../operations/quarantine.ts';
-import { RunbookInputError } from '../../operations/replay.ts';
-import { UsageError, withRuntime } from '../cli-support.ts';
+import { inputPath, withRuntime } from '../cli-support.ts';
 import { awaitIngest, summaryLine, warningLines } from '../await-ingest.ts';
 
 /** Runbook: what the ingest quarantined, and sending it through again. */
@@ -28,34 +27,23 @@ export function registerQuarantine(program: Command): void {
     .option('--file <path>', 'a fixed export to ingest in its place (same name)')
     .option('--json', 'the summary as JSON')
     .action(async (key: string, o: { kind?: 'orders' | 'members'; file?: string; json?: boolean }) => {
-      if (o.file) {
-        try {
-          if (!statSync(o.file).isFile()) throw new Error();
-        } catch {
-          throw new UsageError(`cannot read ${o.file}: no such file`);
-        }
-      }
+      if (o.file) inputPath(o.file, { option: '--file' });
       let failed = false;
       await withRuntime(program, async (rt) => {
-        try {
-          const file = o.file;
-          const r = await reprocessQuarantined(
-            key,
-            { files: rt.adapters.files, ledger: rt.adapters.ledgerEntries, awaitResult: (k, etag) => awaitIngest(rt, k, etag) },
-            {
-              ...(o.kind ? { kind: o.kind } : {}),
-              ...(file ? { replacement: (target: string) => rt.adapters.files.upload(target, createReadStream(file), statSync(file).size) } : {}),
-            },
-          );
-          failed = r.summary.status === 'quarantined';
-          if (o.json) console.log(JSON.stringify({ ...r.summary, reprocessed: true, quarantineCleared: r.cleared }));
-          else {
-            console.log(`${summaryLine(r.summary, rt.where)} (ingested again as ${r.key})${warningLines(r.summary)}`);
-            if (r.cleared) console.log(`removed ${rt.where(key.startsWith('quarantine/') ? key : `quarantine/${key}`)} and its reason`);
-          }
-        } catch (e) {
-          if (e instanceof RunbookInputError) throw new UsageError(e.message);
-          throw e;
+        const file = o.file;
+        const r = await reprocessQuarantined(
+          key,
+          { files: rt.adapters.files, ledger: rt.adapters.ledgerEntries, awaitResult: (k, etag) => awaitIngest(rt, k, etag) },
+          {
+            ...(o.kind ? { kind: o.kind } : {}),
+            ...(file ? { replacement: (target: string) => rt.adapters.files.upload(target, createReadStream(file), statSync(file).size) } : {}),
+          },
+        );
+        failed = r.summary.status === 'quarantined';
+        if (o.json) console.log(JSON.stringify({ ...r.summary, reprocessed: true, quarantineCleared: r.cleared }));
+        else {
+          console.log(`${summaryLine(r.summary, rt.where)} (ingested again as ${r.key})${warningLines(r.summary)}`);
+          if (r.cleared) console.log(`removed ${rt.where(key.startsWith('quarantine/') ? key : `quarantine/${key}`)} and its reason`);
         }
       });
       if (failed) process.exitCode = 1;

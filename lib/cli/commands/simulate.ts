@@ -3,9 +3,10 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { configSchema } from '../../config/schema.ts';
 import { isIsoDate } from '../../time.ts';
-import { reportConfigErrors, targetCheck, targetOf, UsageError, withLocal } from '../cli-support.ts';
+import { inputPath, reportConfigErrors, targetCheck, targetOf, UsageError, withLocal } from '../cli-support.ts';
 import { progressLine } from '../progress-line.ts';
-import { simulate } from '../simulate.ts';
+import { checkUploadNames } from '../ingest-files.ts';
+import { filesByDate, simulate } from '../simulate.ts';
 
 export function registerSimulate(program: Command): void {
   program
@@ -21,7 +22,10 @@ export function registerSimulate(program: Command): void {
       targetCheck(targetOf(program));
       for (const d of [o.from, o.to]) if (!isIsoDate(d)) throw new UsageError(`expected a date YYYY-MM-DD, got "${d}"`);
       if (o.from > o.to) throw new UsageError(`--from ${o.from} is after --to ${o.to}`);
-      if (o.config && reportConfigErrors(o.config)) return;
+      inputPath(o.orders, { option: '--orders', folder: true });
+      if (o.members) inputPath(o.members, { option: '--members' });
+      checkUploadNames([...(o.members ? [o.members] : []), ...[...filesByDate(o.orders).values()].flat()], 'local');
+      if (o.config && reportConfigErrors(o.config, '--config')) return;
       const progress = progressLine();
       await withLocal(async (rt) => {
         if (o.config) {
