@@ -64,7 +64,7 @@ export interface ReadCsvOptions {
   raw?: boolean;
   /** Number lines from here (a part of a split file). */
   firstLine?: number;
-  /** Bounds on fields and records; past one the reader throws an InputLimitError. Unset: no bounds. */
+  /** Bounds on fields, records and blank lines in a row (MAX_BLANK_RUN); past one the reader throws an InputLimitError. Unset: none. */
   limits?: Pick<ReadLimits, 'maxFieldChars' | 'maxLineChars'>;
   /** The encoding the text was decoded from (a getter: it may be decided part-way); records not in it are skips. */
   encoding?: () => TextEncoding;
@@ -151,7 +151,7 @@ export async function* readCsvBatches(
    * no row in a wrong encoding.
    */
   const check = (out: CsvItem[], input: string, rawOf: (i: number) => string) => {
-    for (const item of out) {
+    if (opts.limits) for (const item of out) {
       if (isSkip(item)) {
         blankRun = 0;
         continue;

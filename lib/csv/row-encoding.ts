@@ -9,8 +9,9 @@ import type { TextEncoding } from './open-text.ts';
  * - bytes invalid in the encoding: the decoder put U+FFFD (or, from UTF-16, left a lone surrogate) in the text.
  *   A U+FFFD that was in the file as such is rejected too: the text was garbled before it was exported.
  * - in a file read as GB18030 (GBK), a row that is valid UTF-8 and, read so, holds a CJK character: UTF-8
- *   Chinese always is, GBK Chinese almost never (no random name of two to four GB2312 characters out of 200,000
- *   is: the 3-byte UTF-8 form needs a lead byte E0-EF after trail bytes that GBK text does not line up that way).
+ *   Chinese always is; GBK Chinese next to never, as a CJK character in UTF-8 is a lead byte E2-EF and two bytes
+ *   80-BF (four bytes from F0 for the rare ones), and GBK's byte pairs rarely line up so: of 200,000 random names
+ *   of two to four common GB2312 characters about 1 in 70 is valid UTF-8 at all, and none holds a CJK character.
  * What cannot: a GBK row that happens to be valid UTF-8 in a UTF-8 file (it reads as Latin or Cyrillic letters),
  * and accented Latin (2-byte UTF-8, which is also valid GBK) in a GBK file.
  */
