@@ -308,6 +308,8 @@ describe('compression and field bombs (issue 12 item 6)', () => {
       status: 'quarantined',
       reason: 'line 2: a field of 5,000 characters, longer than 1,000 characters (ingest.maxFieldChars)',
     });
+    // Before any header: the first line itself.
+    expect(await w.ingest('incoming/orders/h.csv', 'a'.repeat(200_000))).toMatchObject({ status: 'quarantined', reason: 'line 1: a field of 200,000 characters, longer than 1,000 characters (ingest.maxFieldChars)' });
     const newlines = gzipSync(HEAD + 'A1,C1,2026-03-05,10.00\n' + '\n'.repeat(20_000_000)); // 20 MB from 20 KB
     const started = Date.now();
     const s = await w.ingest('incoming/orders/nl.csv.gz', newlines);
