@@ -3,6 +3,7 @@ import type { OrderRecord } from '../orders/order.ts';
 import { formatMinor } from '../money.ts';
 import { monthOf } from '../time.ts';
 import { computePoints, type PointsLot, type PointsExpiry } from './points.ts';
+import { refundsOverOriginal } from './refund-limits.ts';
 
 export interface CustomerState {
   customerId: string;
@@ -137,9 +138,13 @@ export function computeCustomerState(
   const orders: OrderRecord[] = [];
   const paid: OrderRecord[] = [];
   const refunds: OrderRecord[] = [];
+  // Over all the orders, not only those up to asOf: which refunds count must not depend on the date.
+  const over = refundsOverOriginal(allOrders);
   let cancelledCount = 0;
   let nextOrderDate: string | null = null;
   for (const o of allOrders) {
+    // A refund that does not count is as if it were not there: no spend, no points, no day to recompute on.
+    if (over !== null && o.kind === 'refund' && over.has(o.key)) continue;
     if (o.localDate > asOf) {
       if (nextOrderDate === null || o.localDate < nextOrderDate) nextOrderDate = o.localDate;
       continue;
@@ -182,7 +187,7 @@ export function computeCustomerState(
       break;
     }
   const first = paid[0];
-  const points = computePoints(orders, asOf, config);
+  const points = computePoints(orders, asOf, config, over);
   const { homeStoreId, region } = homeStoreAndRegion(paid, regionOfStore);
   const otherKeys = other ? Object.keys(other).sort() : [];
 
