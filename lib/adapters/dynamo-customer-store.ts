@@ -1,5 +1,6 @@
 import {
   ScanCommand,
+  DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
@@ -74,6 +75,26 @@ export class DynamoCustomerStore implements CustomerStore, FileLedger, PrivacyCu
         this.meter.requests++;
         return 'unchanged';
       }
+      throw e;
+    }
+  }
+
+  async removeOrder(customerId: string, key: string, version: string): Promise<boolean> {
+    try {
+      const r = await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: customerPk(customerId) }, sk: { S: `O#${key}` } },
+          ConditionExpression: 'v = :v',
+          ExpressionAttributeValues: { ':v': { S: version } },
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      this.meter.add('write', r.ConsumedCapacity);
+      this.meter.itemsWritten++;
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
       throw e;
     }
   }

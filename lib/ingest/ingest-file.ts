@@ -111,7 +111,7 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps, as?: Ing
         'Use the canonical or Chinese column names, or map yours under "columns" in the configuration.',
     );
 
-  const summary = { ...base, encoding: opened.encoding, compressed: opened.compressed };
+  const summary: FileSummary = { ...base, encoding: opened.encoding, compressed: opened.compressed, ...(kind === 'orders' ? { replaced: 0, unmatchedRefunds: 0 } : {}) };
   if (handler.ignored.length) summary.ignoredColumns = handler.ignored;
   const width = header.fields.length;
   let nextProgress = 10_000;
@@ -155,8 +155,10 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps, as?: Ing
       await report.add(errors);
     }
     if (items.length) {
-      const { unchanged, refused } = await handler.applyAll(items, lines);
+      const { unchanged, refused, replaced, unmatchedRefunds } = await handler.applyAll(items, lines);
       summary.unchanged += unchanged;
+      if (replaced) summary.replaced = (summary.replaced ?? 0) + replaced;
+      if (unmatchedRefunds) summary.unmatchedRefunds = (summary.unmatchedRefunds ?? 0) + unmatchedRefunds;
       for (const errors of refused) {
         summary.applied--;
         summary.rejected++;

@@ -44,6 +44,11 @@ export interface CustomerStore {
   putOrder(order: OrderRecord): Promise<PutOutcome>;
   /** putOrder for a batch (a few thousand rows of one file), outcomes in order; writes may run concurrently. */
   putOrders(orders: readonly OrderRecord[]): Promise<PutOutcome[]>;
+  /**
+   * Removes the order version if it is still the one stored (a conditional delete); false when another is stored. For a
+   * row an ingest wrote and a later row of the same file overruled (lib/ingest/orders-rows.ts).
+   */
+  removeOrder(customerId: string, key: string, version: string): Promise<boolean>;
   /** Consistent read of the state revision and every order version, state read first. */
   loadCustomer(customerId: string): Promise<CustomerRecord & { orders: OrderRecord[]; profile?: MemberProfile }>;
   /** Writes the state if the stored revision is still `expectedRev`; false when someone else wrote first. */
@@ -64,8 +69,14 @@ export interface FileSummary {
   status: 'processed' | 'quarantined' | 'split';
   rows: number;
   applied: number;
-  /** Valid rows whose version was already stored (duplicates, re-uploads). */
+  /** Valid rows whose version was already stored (duplicates, re-uploads), or a later version of the order was. */
   unchanged: number;
+  /** Orders only: valid rows a later row of the same order id and version in the same file replaced (counted in
+   * `applied`; the later row is what is stored). Absent before this count existed. */
+  replaced?: number;
+  /** Orders only: refunds naming an original order not known when they were applied: kept and counted as before,
+   * unchecked against it (lib/state/refund-limits.ts). */
+  unmatchedRefunds?: number;
   rejected: number;
   /** Members only: single values rejected while the rest of the row was applied. */
   rejectedFields: number;

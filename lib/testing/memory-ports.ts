@@ -45,6 +45,18 @@ export class MemoryCustomerStore implements CustomerStore {
     return mapLanes(orders, 4, (o) => this.putOrder(o));
   }
 
+  async removeOrder(customerId: string, key: string, version: string): Promise<boolean> {
+    await this.beforeOp('removeOrder');
+    if (this.discard) return true;
+    await this.yieldRandomly();
+    const m = this.orders.get(customerId);
+    if (m?.get(key)?.version !== version) return false;
+    m.delete(key);
+    if (m.size === 0) this.orders.delete(customerId);
+    this.writes++;
+    return true;
+  }
+
   async loadCustomer(id: string) {
     await this.beforeOp('loadCustomer');
     await this.yieldRandomly();
