@@ -103,7 +103,7 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps, as?: Ing
   const versionMs = as?.versionMs ?? defaultVersionMs(obj.key, obj.lastModifiedMs, deps.config.brand.timeZone);
   const handler: RowHandler<object> =
     kind === 'orders'
-      ? ordersRowHandler(header.fields, deps.config, versionMs, deps.customers)
+      ? ordersRowHandler(header.fields, deps.config, versionMs, deps.customers, as?.decisions ? new Map(as.decisions) : undefined)
       : membersRowHandler(header.fields, deps.config, versionMs, deps.customers, name, deps.concurrency);
   if (handler.missing.length > 0)
     return quarantine(
@@ -150,21 +150,19 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps, as?: Ing
       summary.rejectedFields += errors.length;
       await report.add(errors);
     }
-    for (const errors of rejects) {
-      summary.rejected++;
-      await report.add(errors);
-    }
+    summary.rejected += rejects.length;
     if (items.length) {
       const { unchanged, refused, replaced, unmatchedRefunds } = await handler.applyAll(items, lines);
       summary.unchanged += unchanged;
       if (replaced) summary.replaced = (summary.replaced ?? 0) + replaced;
       if (unmatchedRefunds) summary.unmatchedRefunds = (summary.unmatchedRefunds ?? 0) + unmatchedRefunds;
-      for (const errors of refused) {
-        summary.applied--;
-        summary.rejected++;
-        await report.add(errors);
-      }
+      summary.applied -= refused.length;
+      summary.rejected += refused.length;
+      rejects.push(...refused);
     }
+    // In line order: a row refused at write time is reported where it is, as a file split into parts reports it.
+    rejects.sort((a, b) => (a[0]?.line ?? 0) - (b[0]?.line ?? 0));
+    for (const errors of rejects) await report.add(errors);
     if (summary.rows >= nextProgress) {
       nextProgress = (Math.floor(summary.rows / 10_000) + 1) * 10_000;
       deps.onProgress?.({ file: name, rows: summary.rows });

@@ -1,4 +1,5 @@
 import { baseName } from './file-meta.ts';
+import type { Decision } from './file-order-ids.ts';
 
 /**
  * Where the pieces of a split file live. A large upload incoming/orders/big.csv (ETag E) is cut into
@@ -22,6 +23,8 @@ export interface IngestAs {
   quarantineKey: string;
   /** Line number the part's first line gets, so that rows carry their line in the original file. */
   firstLine: number;
+  /** Orders: what the whole file decided for its order ids, by original line (lib/ingest/file-order-ids.ts). */
+  decisions?: [number, Decision][];
 }
 
 export interface PlannedPart {
@@ -56,6 +59,9 @@ export interface SplitPlan {
   rows: number;
   lines: number;
   parts: PlannedPart[];
+  /** Orders: the rows whose order id another row of the file overrules or is overruled by, by original line, with
+   * the decision (lib/ingest/file-order-ids.ts): each part applies those of its lines, as the whole file would. */
+  decisions?: [number, Decision][];
   plannedAt: string;
 }
 
@@ -98,5 +104,6 @@ export function partAs(plan: SplitPlan, part: PlannedPart): IngestAs {
     reportKey: part.reportKey,
     quarantineKey: `quarantine/${baseName(plan.original.key)}.part-${pad(part.index)}.csv`,
     firstLine: 1 + part.lineOffset,
+    ...(plan.decisions ? { decisions: plan.decisions.filter(([line]) => line >= part.firstLine && line <= part.lastLine) } : {}),
   };
 }
