@@ -14,7 +14,7 @@
  * Of each saved state it keeps a summary, not the state, for the same reason (100,000 states are 280 MB of heap);
  * ingest-cpu recomputes a sample of customers afterwards and checks the summaries against them.
  */
-import type { CustomerStore, PutOutcome } from '../lib/ingest/ports.ts';
+import type { CustomerStore, OrderOwner, PutOutcome } from '../lib/ingest/ports.ts';
 import type { OrderRecord } from '../lib/orders/order.ts';
 import type { CustomerState } from '../lib/state/customer-state.ts';
 
@@ -99,11 +99,27 @@ export class AggregatingCustomerStore implements CustomerStore {
     const h = hashOf(key);
     for (let s = this.heads.get(customerId) ?? -1; s >= 0; s = this.prev[s]!) {
       if (this.keyHash[s] !== h || !this.keyIs(s, key)) continue;
-      if (this.rare[s]! & REMOVED || this.versions[s] !== version) return false;
+      if (this.rare[s]! & REMOVED || this.versions[s]! > version) return false;
       this.rare[s] = this.rare[s]! | REMOVED;
       return true;
     }
     return false;
+  }
+  /** Owner items as data, one JSON string each, as the table keeps them (not live objects: see the top of this file). */
+  private readonly owners = new Map<string, string>();
+  async readOwners(orderIds: readonly string[]): Promise<Map<string, OrderOwner>> {
+    const out = new Map<string, OrderOwner>();
+    for (const id of orderIds) {
+      const s = this.owners.get(id);
+      if (s !== undefined) out.set(id, JSON.parse(s) as OrderOwner);
+    }
+    return out;
+  }
+  async putOwner(orderId: string, owner: Omit<OrderOwner, 'rev'>, expectedRev: number): Promise<boolean> {
+    const had = this.owners.get(orderId);
+    if ((had === undefined ? 0 : (JSON.parse(had) as OrderOwner).rev) !== expectedRev) return false;
+    this.owners.set(orderId, JSON.stringify({ ...owner, rev: expectedRev + 1 }));
+    return true;
   }
   async loadCustomer(id: string) {
     return { customerId: id, rev: this.states.get(id)?.saves ?? 0, orders: this.ordersOf(id) };

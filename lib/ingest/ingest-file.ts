@@ -103,7 +103,7 @@ export async function ingestObject(obj: IngestObject, deps: IngestDeps, as?: Ing
   const versionMs = as?.versionMs ?? defaultVersionMs(obj.key, obj.lastModifiedMs, deps.config.brand.timeZone);
   const handler: RowHandler<object> =
     kind === 'orders'
-      ? ordersRowHandler(header.fields, deps.config, versionMs, deps.customers, as?.decisions ? new Map(as.decisions) : undefined)
+      ? ordersRowHandler(header.fields, deps.config, versionMs, deps.customers, { file: name, ...(as?.decisions ? { planned: new Map(as.decisions) } : {}) })
       : membersRowHandler(header.fields, deps.config, versionMs, deps.customers, name, deps.concurrency);
   if (handler.missing.length > 0)
     return quarantine(

@@ -38,6 +38,24 @@ export interface ObjectStore {
 
 export type PutOutcome = 'written' | 'unchanged';
 
+/**
+ * Who an order id belongs to: one item per order id, brand-wide (lib/ingest/order-owner.ts decides with it). Order ids
+ * are global, so the same id under another customer is the same order: moved, superseded or contested.
+ */
+export interface OrderOwner {
+  /** The owning customer; absent while two customers claim the id in the same version (contested). */
+  customerId?: string;
+  /** The highest version claimed (its time decides against another customer's row). */
+  version: string;
+  /** The file and line of that version, for the reason given to a row it overrules. */
+  file: string;
+  line: number;
+  /** The customer it was taken from, and that customer's version: removed again by every later claim (idempotent). */
+  prev?: { customerId: string; version: string };
+  /** Revision for the conditional write; 0 when there is no owner item yet. */
+  rev: number;
+}
+
 /** The customer partition: order versions (source of truth), derived state, member profile. */
 export interface CustomerStore {
   /** Stores the order version unless an equal or newer version is already stored (conditional write). */
@@ -45,10 +63,14 @@ export interface CustomerStore {
   /** putOrder for a batch (a few thousand rows of one file), outcomes in order; writes may run concurrently. */
   putOrders(orders: readonly OrderRecord[]): Promise<PutOutcome[]>;
   /**
-   * Removes the order version if it is still the one stored (a conditional delete); false when another is stored. For a
-   * row an ingest wrote and a later row of the same file overruled (lib/ingest/orders-rows.ts).
+   * Removes the customer's order `key` if the version stored is `version` or lower (a conditional delete); false when
+   * none is, or a higher one is. For a row a later row overruled, or an order moved to another customer.
    */
   removeOrder(customerId: string, key: string, version: string): Promise<boolean>;
+  /** The owner items of these order ids (consistent reads; absent ids are not in the map). */
+  readOwners(orderIds: readonly string[]): Promise<Map<string, OrderOwner>>;
+  /** Writes the owner item if its revision is still `expectedRev` (0: absent); false when someone else wrote first. */
+  putOwner(orderId: string, owner: Omit<OrderOwner, 'rev'>, expectedRev: number): Promise<boolean>;
   /** Consistent read of the state revision and every order version, state read first. */
   loadCustomer(customerId: string): Promise<CustomerRecord & { orders: OrderRecord[]; profile?: MemberProfile }>;
   /** Writes the state if the stored revision is still `expectedRev`; false when someone else wrote first. */
