@@ -151,6 +151,45 @@ describe('ingestObject: orders', () => {
     expect(w.customers.states.get('CB')?.state).toMatchObject({ orderCount: 1, totalSpend: '100.00' });
   });
 
+  it('order ids are brand-wide across files: a later version under another customer moves the order, an earlier one changes nothing', async () => {
+    const csv = (c: string, upd: string, amount = '100.00') => `order_id,customer_id,ordered_at,amount,updated_at\nY1,${c},2026-03-05,${amount},${upd}\n`;
+    for (const order of [
+      [0, 1, 2],
+      [2, 1, 0],
+      [1, 2, 0],
+    ]) {
+      const w = world();
+      const files = [csv('CA', '2026-03-05 10:00'), csv('CB', '2026-03-06 10:00', '120.00'), csv('CC', '2026-03-04 10:00', '7.00')];
+      const summaries = [];
+      for (const i of order) summaries[i] = await w.ingest(`incoming/orders/orders-2026-03-0${5 + i}.csv`, files[i]!);
+      expect(w.customers.states.get('CA')?.state.totalSpend ?? '0.00', String(order)).toBe('0.00');
+      expect(w.customers.states.get('CB')?.state, String(order)).toMatchObject({ orderCount: 1, totalSpend: '120.00' });
+      expect(w.customers.states.get('CC')?.state.totalSpend ?? '0.00', String(order)).toBe('0.00');
+      expect([...w.customers.orders.values()].filter((m) => m.has('Y1'))).toHaveLength(1);
+      expect(w.customers.owners.get('Y1')).toMatchObject({ customerId: 'CB' });
+    }
+    // CC's row is older than the owner's: counted already known, not applied to CC.
+    const w = world();
+    await w.ingest('incoming/orders/a.csv', csv('CB', '2026-03-06 10:00'));
+    expect(await w.ingest('incoming/orders/b.csv', csv('CC', '2026-03-04 10:00'))).toMatchObject({ applied: 1, unchanged: 1, rejected: 0 });
+  });
+
+  it('the same version of one order under two customers in two files: the second is rejected and neither counts it, in either order', async () => {
+    for (const first of ['CA', 'CB']) {
+      const w = world();
+      const second = first === 'CA' ? 'CB' : 'CA';
+      await w.ingest('incoming/orders/a.csv', `order_id,customer_id,ordered_at,amount,updated_at\nY1,${first},2026-03-05,100.00,2026-03-05 10:00\n`);
+      const s = await w.ingest('incoming/orders/b.csv', `order_id,customer_id,ordered_at,amount,updated_at\nY1,${second},2026-03-05,100.00,2026-03-05 10:00\n`);
+      expect(s).toMatchObject({ applied: 0, rejected: 1 });
+      expect(w.objects.text(s.report!)).toContain(`2,order_id,Y1,"order Y1 is under customer ${first} in the same version (a.csv, line 2)`);
+      for (const c of ['CA', 'CB']) expect(w.customers.states.get(c)?.state.totalSpend ?? '0.00', c).toBe('0.00');
+      // A later version settles it.
+      await w.ingest('incoming/orders/c.csv', `order_id,customer_id,ordered_at,amount,updated_at\nY1,CB,2026-03-05,90.00,2026-03-06 10:00\n`);
+      expect(w.customers.states.get('CB')?.state.totalSpend).toBe('90.00');
+      expect(w.customers.states.get('CA')?.state.totalSpend ?? '0.00').toBe('0.00');
+    }
+  });
+
   it('a refund over what remains of its original is rejected at its amount; one of another customer\'s order at its original_order_id', async () => {
     const w = world();
     await w.ingest('incoming/orders/orders-2026-03-05.csv', 'order_id,customer_id,ordered_at,amount\nA1,C1,2026-03-05,100.00\n');
