@@ -12,7 +12,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import type { CustomerStore, FileLedger, FileSummary, ObjectStore, PutOutcome } from '../lib/ingest/ports.ts';
+import type { CustomerStore, FileLedger, FileSummary, ObjectStore, OrderOwner, PutOutcome } from '../lib/ingest/ports.ts';
 import type { OrderRecord } from '../lib/orders/order.ts';
 import type { CustomerState } from '../lib/state/customer-state.ts';
 import { orderRowsForBench } from '../lib/sample/generate-sample.ts';
@@ -187,6 +187,15 @@ export class DiscardingCustomerStore implements CustomerStore {
   async putOrders(orders: readonly OrderRecord[]): Promise<PutOutcome[]> {
     this.ordersSeen += orders.length;
     return orders.map(() => 'written');
+  }
+  async removeOrder(): Promise<boolean> {
+    return false; // nothing is stored
+  }
+  async readOwners(): Promise<Map<string, OrderOwner>> {
+    return new Map();
+  }
+  async putOwner(): Promise<boolean> {
+    return true;
   }
   async loadCustomer(id: string) {
     return { customerId: id, rev: 0, orders: [] as OrderRecord[] };

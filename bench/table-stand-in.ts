@@ -14,7 +14,7 @@
  * Of each saved state it keeps a summary, not the state, for the same reason (100,000 states are 280 MB of heap);
  * ingest-cpu recomputes a sample of customers afterwards and checks the summaries against them.
  */
-import type { CustomerStore, PutOutcome } from '../lib/ingest/ports.ts';
+import type { CustomerStore, OrderOwner, PutOutcome } from '../lib/ingest/ports.ts';
 import type { OrderRecord } from '../lib/orders/order.ts';
 import type { CustomerState } from '../lib/state/customer-state.ts';
 
@@ -46,6 +46,9 @@ class Codes {
     return c;
   }
 }
+
+/** A `rare` bit: the slot's order was removed (removeOrder). */
+const REMOVED = 8;
 
 const SMALL = ['kind', 'status', 'localDate', 'currency', 'storeId', 'channel', 'region'] as const;
 
@@ -91,6 +94,33 @@ export class AggregatingCustomerStore implements CustomerStore {
     for (let i = 0; i < orders.length; i++) out[i] = this.put(orders[i]!);
     return out;
   }
+  /** The table's conditional delete: the slot stays, marked removed (REMOVED), and a later put fills it again. */
+  async removeOrder(customerId: string, key: string, version: string): Promise<boolean> {
+    const h = hashOf(key);
+    for (let s = this.heads.get(customerId) ?? -1; s >= 0; s = this.prev[s]!) {
+      if (this.keyHash[s] !== h || !this.keyIs(s, key)) continue;
+      if (this.rare[s]! & REMOVED || this.versions[s]! > version) return false;
+      this.rare[s] = this.rare[s]! | REMOVED;
+      return true;
+    }
+    return false;
+  }
+  /** Owner items as data, one JSON string each, as the table keeps them (not live objects: see the top of this file). */
+  private readonly owners = new Map<string, string>();
+  async readOwners(orderIds: readonly string[]): Promise<Map<string, OrderOwner>> {
+    const out = new Map<string, OrderOwner>();
+    for (const id of orderIds) {
+      const s = this.owners.get(id);
+      if (s !== undefined) out.set(id, JSON.parse(s) as OrderOwner);
+    }
+    return out;
+  }
+  async putOwner(orderId: string, owner: Omit<OrderOwner, 'rev'>, expectedRev: number): Promise<boolean> {
+    const had = this.owners.get(orderId);
+    if ((had === undefined ? 0 : (JSON.parse(had) as OrderOwner).rev) !== expectedRev) return false;
+    this.owners.set(orderId, JSON.stringify({ ...owner, rev: expectedRev + 1 }));
+    return true;
+  }
   async loadCustomer(id: string) {
     return { customerId: id, rev: this.states.get(id)?.saves ?? 0, orders: this.ordersOf(id) };
   }
@@ -118,7 +148,7 @@ export class AggregatingCustomerStore implements CustomerStore {
     const seen = head === undefined ? 0 : word ? this.keyBitsHi[head]! : this.keyBitsLo[head]!;
     for (let s = seen & (1 << bit) ? head! : -1; s >= 0; s = this.prev[s]!) {
       if (this.keyHash[s] !== h || !this.keyIs(s, key)) continue;
-      if (this.versions[s]! >= o.version) return 'unchanged';
+      if (!(this.rare[s]! & REMOVED) && this.versions[s]! >= o.version) return 'unchanged';
       this.write(s, o);
       return 'written';
     }
@@ -158,7 +188,7 @@ export class AggregatingCustomerStore implements CustomerStore {
   /** The customer's orders in the order they were first written, as new records (a Query's answer). */
   private ordersOf(id: string): OrderRecord[] {
     const slots: number[] = [];
-    for (let s = this.heads.get(id) ?? -1; s >= 0; s = this.prev[s]!) slots.push(s);
+    for (let s = this.heads.get(id) ?? -1; s >= 0; s = this.prev[s]!) if (!(this.rare[s]! & REMOVED)) slots.push(s);
     const v = this.codes.values;
     const out = new Array<OrderRecord>(slots.length);
     for (let i = slots.length - 1, j = 0; i >= 0; i--, j++) {

@@ -1,12 +1,15 @@
 import {
   ScanCommand,
+  BatchGetItemCommand,
+  type BatchGetItemCommandOutput,
+  DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import type { CustomerExtras, CustomerRecord, CustomerStore, FileLedger, FileSummary, PutOutcome } from '../ingest/ports.ts';
+import type { CustomerExtras, CustomerRecord, CustomerStore, FileLedger, FileSummary, OrderOwner, PutOutcome } from '../ingest/ports.ts';
 import type { DerivedState } from '../derive/derive.ts';
 import { shardOf } from '../nightly/shard.ts';
 import type { ErasureMark } from '../members/erasure.ts';
@@ -25,7 +28,11 @@ import { mapLanes } from '../pool.ts';
  *   pk C#<id>  sk #STATE     derived state (rev, s); sorts before the orders, so a Query reads it first
  *   pk C#<id>  sk O#<key>    order version (v, o): the source of truth
  *   pk F#<key> sk E#<etag>   ingest ledger: the summary of a processed file
+ *   pk O#<id>  sk #OWNER     who an order id belongs to (rev, o: lib/ingest/order-owner.ts); order ids are brand-wide
  */
+export const OWNER_SK = '#OWNER';
+/** BatchGetItem reads at most 100 keys a call. */
+const BATCH_GET = 100;
 export const PROFILE_SK = '#PROFILE';
 export const STATE_SK = '#STATE';
 
@@ -76,6 +83,52 @@ export class DynamoCustomerStore implements CustomerStore, FileLedger, PrivacyCu
       }
       throw e;
     }
+  }
+
+  async removeOrder(customerId: string, key: string, version: string): Promise<boolean> {
+    try {
+      const r = await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: customerPk(customerId) }, sk: { S: `O#${key}` } },
+          ConditionExpression: 'v <= :v',
+          ExpressionAttributeValues: { ':v': { S: version } },
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      this.meter.add('write', r.ConsumedCapacity);
+      this.meter.itemsWritten++;
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  /** Consistent BatchGetItem, 100 keys a call, keys the service left unprocessed asked again. */
+  async readOwners(orderIds: readonly string[]): Promise<Map<string, OrderOwner>> {
+    const out = new Map<string, OrderOwner>();
+    const ids = [...new Set(orderIds)];
+    for (let i = 0; i < ids.length; i += BATCH_GET) {
+      let keys: Record<string, AttributeValue>[] | undefined = ids.slice(i, i + BATCH_GET).map((id) => ({ pk: { S: `O#${id}` }, sk: { S: OWNER_SK } }));
+      for (let attempt = 0; keys?.length; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * Math.min(2_000, 20 * 2 ** attempt)));
+        const r: BatchGetItemCommandOutput = await this.client.send(
+          new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } }, ReturnConsumedCapacity: 'TOTAL' }),
+        );
+        for (const c of r.ConsumedCapacity ?? []) this.meter.add('read', c);
+        for (const item of r.Responses?.[this.tableName] ?? []) {
+          this.meter.itemsRead++;
+          if (item.o?.S) out.set((item.pk?.S ?? '').slice(2), { ...(JSON.parse(item.o.S) as Omit<OrderOwner, 'rev'>), rev: Number(item.rev?.N ?? 0) });
+        }
+        keys = r.UnprocessedKeys?.[this.tableName]?.Keys;
+      }
+    }
+    return out;
+  }
+
+  putOwner(orderId: string, owner: Omit<OrderOwner, 'rev'>, expectedRev: number): Promise<boolean> {
+    return this.conditionalPut({ pk: { S: `O#${orderId}` }, sk: { S: OWNER_SK }, rev: { N: String(expectedRev + 1) }, o: { S: JSON.stringify(owner) } }, expectedRev);
   }
 
   /** Conditional puts cannot be batched (BatchWriteItem has no conditions): PutOrderConcurrency at a time. */

@@ -41,7 +41,7 @@ export function warningLines(s: Pick<FileSummary, 'warnings'>): string {
 export function summaryLine(s: FileSummary, where: (key: string) => string): string {
   if (s.status === 'quarantined') return `${s.file}: QUARANTINED (${s.reason}); moved to ${where(s.quarantine ?? '')}, nothing applied`;
   return (
-    `${s.file}: ${s.rows} rows, ${s.applied} applied (${s.unchanged} already known), ${s.rejected} rejected` +
+    `${s.file}: ${s.rows} rows, ${s.applied} applied (${s.unchanged} already known${s.replaced ? `, ${s.replaced} replaced` : ''}), ${s.rejected} rejected` +
     (s.rejectedFields ? `, ${s.rejectedFields} values rejected` : '') +
     `, ${s.customers} customers` +
     (s.currencies && s.applied ? `, by currency ${byCurrency(s.currencies)}` : '') +

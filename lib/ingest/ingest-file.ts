@@ -130,7 +130,7 @@ export async function ingestObject(
   const versionMs = as?.versionMs ?? defaultVersionMs(obj.key, obj.lastModifiedMs, deps.config.brand.timeZone);
   const handler: RowHandler<object> =
     kind === 'orders'
-      ? ordersRowHandler(header.fields, deps.config, versionMs, deps.customers)
+      ? ordersRowHandler(header.fields, deps.config, versionMs, deps.customers, { file: name, ...(as?.decisions ? { planned: new Map(as.decisions) } : {}) })
       : membersRowHandler(header.fields, deps.config, { defaultVersionMs: versionMs, uploadMs: obj.lastModifiedMs }, deps.customers, name, deps.concurrency);
   if (handler.missing.length > 0)
     return quarantine(
@@ -138,7 +138,7 @@ export async function ingestObject(
         'Use the canonical or Chinese column names, or map yours under "columns" in the configuration.',
     );
 
-  const summary = { ...base, encoding: opened.encoding, compressed: opened.compressed };
+  const summary: FileSummary = { ...base, encoding: opened.encoding, compressed: opened.compressed, ...(kind === 'orders' ? { replaced: 0, unmatchedRefunds: 0 } : {}) };
   if (handler.ignored.length) summary.ignoredColumns = handler.ignored;
   const width = header.fields.length;
   let nextProgress = 10_000;
@@ -179,19 +179,19 @@ export async function ingestObject(
       summary.rejectedFields += errors.length;
       await report.add(errors);
     }
-    for (const errors of rejects) {
-      summary.rejected++;
-      await report.add(errors);
-    }
+    summary.rejected += rejects.length;
     if (items.length) {
-      const { unchanged, refused } = await handler.applyAll(items, lines);
+      const { unchanged, refused, replaced, unmatchedRefunds } = await handler.applyAll(items, lines);
       summary.unchanged += unchanged;
-      for (const errors of refused) {
-        summary.applied--;
-        summary.rejected++;
-        await report.add(errors);
-      }
+      if (replaced) summary.replaced = (summary.replaced ?? 0) + replaced;
+      if (unmatchedRefunds) summary.unmatchedRefunds = (summary.unmatchedRefunds ?? 0) + unmatchedRefunds;
+      summary.applied -= refused.length;
+      summary.rejected += refused.length;
+      rejects.push(...refused);
     }
+    // In line order: a row refused at write time is reported where it is, as a file split into parts reports it.
+    rejects.sort((a, b) => (a[0]?.line ?? 0) - (b[0]?.line ?? 0));
+    for (const errors of rejects) await report.add(errors);
     if (summary.rows >= nextProgress) {
       nextProgress = (Math.floor(summary.rows / 10_000) + 1) * 10_000;
       deps.onProgress?.({ file: name, rows: summary.rows });

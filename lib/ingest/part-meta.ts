@@ -1,5 +1,6 @@
 import type { TextEncoding } from '../csv/open-text.ts';
 import { baseName } from './file-meta.ts';
+import type { Decision } from './file-order-ids.ts';
 
 /**
  * Where the pieces of a split file live. A large upload incoming/orders/big.csv (ETag E) is cut into
@@ -25,6 +26,8 @@ export interface IngestAs {
   firstLine: number;
   /** The original's encoding: a part is UTF-8, but its rows are checked as text read from the original's bytes. */
   encoding?: TextEncoding;
+  /** Orders: what the whole file decided for its order ids, by original line (lib/ingest/file-order-ids.ts). */
+  decisions?: [number, Decision][];
 }
 
 export interface PlannedPart {
@@ -59,6 +62,9 @@ export interface SplitPlan {
   rows: number;
   lines: number;
   parts: PlannedPart[];
+  /** Orders: the rows whose order id another row of the file overrules or is overruled by, by original line, with
+   * the decision (lib/ingest/file-order-ids.ts): each part applies those of its lines, as the whole file would. */
+  decisions?: [number, Decision][];
   plannedAt: string;
 }
 
@@ -107,5 +113,6 @@ export function partAs(plan: SplitPlan, part: PlannedPart): IngestAs {
     quarantineKey: partQuarantineKey(plan.original.key, part.index),
     firstLine: 1 + part.lineOffset,
     encoding: plan.original.encoding as TextEncoding,
+    ...(plan.decisions ? { decisions: plan.decisions.filter(([line]) => line >= part.firstLine && line <= part.lastLine) } : {}),
   };
 }

@@ -38,12 +38,39 @@ export interface ObjectStore {
 
 export type PutOutcome = 'written' | 'unchanged';
 
+/**
+ * Who an order id belongs to: one item per order id, brand-wide (lib/ingest/order-owner.ts decides with it). Order ids
+ * are global, so the same id under another customer is the same order: moved, superseded or contested.
+ */
+export interface OrderOwner {
+  /** The owning customer; absent while two customers claim the id in the same version (contested). */
+  customerId?: string;
+  /** The highest version claimed (its time decides against another customer's row). */
+  version: string;
+  /** The file and line of that version, for the reason given to a row it overrules. */
+  file: string;
+  line: number;
+  /** The customer it was taken from, and that customer's version: removed again by every later claim (idempotent). */
+  prev?: { customerId: string; version: string };
+  /** Revision for the conditional write; 0 when there is no owner item yet. */
+  rev: number;
+}
+
 /** The customer partition: order versions (source of truth), derived state, member profile. */
 export interface CustomerStore {
   /** Stores the order version unless an equal or newer version is already stored (conditional write). */
   putOrder(order: OrderRecord): Promise<PutOutcome>;
   /** putOrder for a batch (a few thousand rows of one file), outcomes in order; writes may run concurrently. */
   putOrders(orders: readonly OrderRecord[]): Promise<PutOutcome[]>;
+  /**
+   * Removes the customer's order `key` if the version stored is `version` or lower (a conditional delete); false when
+   * none is, or a higher one is. For a row a later row overruled, or an order moved to another customer.
+   */
+  removeOrder(customerId: string, key: string, version: string): Promise<boolean>;
+  /** The owner items of these order ids (consistent reads; absent ids are not in the map). */
+  readOwners(orderIds: readonly string[]): Promise<Map<string, OrderOwner>>;
+  /** Writes the owner item if its revision is still `expectedRev` (0: absent); false when someone else wrote first. */
+  putOwner(orderId: string, owner: Omit<OrderOwner, 'rev'>, expectedRev: number): Promise<boolean>;
   /** Consistent read of the state revision and every order version, state read first. */
   loadCustomer(customerId: string): Promise<CustomerRecord & { orders: OrderRecord[]; profile?: MemberProfile }>;
   /** Writes the state if the stored revision is still `expectedRev`; false when someone else wrote first. */
@@ -64,8 +91,14 @@ export interface FileSummary {
   status: 'processed' | 'quarantined' | 'split';
   rows: number;
   applied: number;
-  /** Valid rows whose version was already stored (duplicates, re-uploads). */
+  /** Valid rows whose version was already stored (duplicates, re-uploads), or a later version of the order was. */
   unchanged: number;
+  /** Orders only: valid rows a later row of the same order id and version in the same file replaced (counted in
+   * `applied`; the later row is what is stored). Absent before this count existed. */
+  replaced?: number;
+  /** Orders only: refunds naming an original order not known when they were applied: kept and counted as before,
+   * unchecked against it (lib/state/refund-limits.ts). */
+  unmatchedRefunds?: number;
   rejected: number;
   /** Members only: single values rejected while the rest of the row was applied. */
   rejectedFields: number;

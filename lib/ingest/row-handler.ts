@@ -16,9 +16,10 @@ export interface RowHandler<T extends object = object> {
   parse(fields: string[], line: number, onFieldErrors: (errors: RowError[]) => void): T | RowError[];
   /**
    * Stores a batch of validated items (conditional writes; `lines` gives each item's line): how many were already
-   * stored ('unchanged'), and the rows the store refused.
+   * stored ('unchanged'), and the rows refused at write time (rows of earlier batches included: a later row can
+   * overrule one already applied). Orders also count rows replaced by a later one and unmatched refunds (FileSummary).
    */
-  applyAll(items: T[], lines: number[]): Promise<{ unchanged: number; refused: RowError[][] }>;
+  applyAll(items: T[], lines: number[]): Promise<{ unchanged: number; refused: RowError[][]; replaced?: number; unmatchedRefunds?: number }>;
   /** Customers touched, with whether this run wrote anything new for them. */
   touched(): Map<string, boolean>;
   /** Recomputes the customer; says why, when some of its orders are not counted (lib/state/exact-totals.ts). */

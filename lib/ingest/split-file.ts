@@ -7,6 +7,8 @@ import { membersRowHandler } from './members-rows.ts';
 import { ordersRowHandler } from './orders-rows.ts';
 import { partKey, partReportKey, planKey, type PlannedPart, type SplitPlan } from './part-meta.ts';
 import type { FileSummary, ObjectStore } from './ports.ts';
+import { FileOrderIds, type Decision, type Overruled } from './file-order-ids.ts';
+import type { OrderRecord, RowError } from '../orders/order.ts';
 
 /**
  * Splitting a large upload across invocations. One Lambda has 15 minutes and its memory; a file with more rows
@@ -28,6 +30,8 @@ interface Item {
   role: 'lead' | 'header' | 'row';
   /** Counted as a row by ingest: any record that is not a blank line, any unreadable stretch. */
   row: boolean;
+  /** The record's fields (not for an unreadable stretch). */
+  fields?: string[];
 }
 
 interface Walked {
@@ -44,11 +48,11 @@ async function walk(text: AsyncIterable<string>, partRows: number, limits: ReadL
   const skips: CsvSkip[] = [];
   const out: Walked = { sameDelimiter: true, rowItems: 0 };
   let firstRaw: string | undefined;
-  const emit = async (raw: string, line: number, row: boolean, isHeader = false) => {
+  const emit = async (raw: string, line: number, row: boolean, isHeader = false, fields?: string[]) => {
     firstRaw ??= raw;
     const role = isHeader ? 'header' : out.header ? 'row' : 'lead';
     const part = role === 'row' ? Math.floor(out.rowItems++ / partRows) : 0;
-    await on({ part, raw, line, role, row });
+    await on({ part, raw, line, role, row, ...(fields ? { fields } : {}) });
   };
   const drain = async () => {
     while (skips.length) {
@@ -60,10 +64,10 @@ async function walk(text: AsyncIterable<string>, partRows: number, limits: ReadL
     await drain();
     if (!out.header && rec.fields.some((f) => f.trim() !== '')) {
       out.header = { fields: rec.fields, raw: rec.raw ?? '' };
-      await emit(rec.raw ?? '', rec.line, false, true);
+      await emit(rec.raw ?? '', rec.line, false, true, rec.fields);
       continue;
     }
-    await emit(rec.raw ?? '', rec.line, out.header ? !isBlank(rec.fields) : false);
+    await emit(rec.raw ?? '', rec.line, out.header ? !isBlank(rec.fields) : false, false, rec.fields);
   }
   await drain();
   if (out.header && firstRaw !== undefined) {
@@ -150,11 +154,14 @@ export async function splitObject(obj: IngestObject, deps: IngestDeps, partRows:
   if ('error' in opened) return { whole: deps.objects, reason: opened.error };
 
   const tally = new PartTally();
+  const versionMs = defaultVersionMs(obj.key, obj.lastModifiedMs, deps.config.brand.timeZone);
+  const decide = kind === 'orders' ? orderIdDecisions(deps, versionMs) : undefined;
   let walked: Walked;
   try {
     walked = await walk(opened.text, partRows, limits, (item) => {
       if (item.part === 1 && item.role === 'row' && tally.parts.length === 1) reader.drop();
       tally.add(item);
+      decide?.add(item);
     });
   } catch (e) {
     if (isInputLimitError(e)) return { refuse: e.message };
@@ -176,7 +183,7 @@ export async function splitObject(obj: IngestObject, deps: IngestDeps, partRows:
   const headerBreaks = countBreaks(walked.header.raw);
   const plan: SplitPlan = {
     original: { key: obj.key, etag: obj.etag, lastModifiedMs: obj.lastModifiedMs, file: baseName(obj.key), kind, encoding: opened.encoding, compressed: opened.compressed },
-    versionMs: defaultVersionMs(obj.key, obj.lastModifiedMs, deps.config.brand.timeZone),
+    versionMs,
     partRows,
     rows: tally.parts.reduce((n, p) => n + p.rows, 0),
     lines: tally.parts.at(-1)!.lastLine,
@@ -187,6 +194,7 @@ export async function splitObject(obj: IngestObject, deps: IngestDeps, partRows:
       // Parts after the first start with the header line(s); their first row is on line 1 + headerBreaks.
       lineOffset: p.index === 1 ? 0 : p.firstLine - (1 + headerBreaks),
     })),
+    ...(decide ? { decisions: decide.decisions() } : {}),
     plannedAt: (deps.now ?? (() => new Date()))().toISOString(),
   };
   const key = planKey(obj.key, obj.etag);
@@ -211,6 +219,43 @@ export async function splitObject(obj: IngestObject, deps: IngestDeps, partRows:
     processedAt: plan.plannedAt,
   };
   return { split: summary, plan };
+}
+
+/**
+ * The whole file's order-id decisions (lib/ingest/file-order-ids.ts), worked out in the planning pass from the rows
+ * ingest would apply (the same validation), so that each part decides as the unsplit file would.
+ */
+function orderIdDecisions(deps: IngestDeps, versionMs: number) {
+  let parse: ((fields: string[], line: number) => OrderRecord | RowError[]) | undefined;
+  let width = 0;
+  const ids = new FileOrderIds();
+  const out = new Map<number, Decision>();
+  // As in the ingest's batch: an earlier row already skipped or rejected stays so.
+  const overrule = (e: Overruled, d: Decision) => {
+    const had = out.get(e.line);
+    if (had && !('v' in had) && 'skip' in d && d.skip === 'unchanged') return;
+    // The ingest counted the row's replacing an earlier one when it decided it; a plan carries that count along.
+    out.set(e.line, had && 'replaced' in had && had.replaced ? { ...d, replaced: true } : d);
+  };
+  return {
+    add(item: Item): void {
+      if (!item.fields) return;
+      if (item.role === 'header') {
+        const handler = ordersRowHandler(item.fields, deps.config, versionMs, deps.customers);
+        parse = (fields, line) => handler.parse(fields, line, () => {}) as OrderRecord | RowError[];
+        width = item.fields.length;
+        return;
+      }
+      if (!parse || item.role !== 'row' || !item.row) return;
+      const f = item.fields;
+      if (f.length > width && f.slice(width).some((x) => x.trim() !== '')) return;
+      const o = parse(f, item.line);
+      if (Array.isArray(o)) return;
+      const d = ids.see(o, item.line, overrule);
+      if (d) out.set(item.line, d);
+    },
+    decisions: (): [number, Decision][] => [...out].sort((a, b) => a[0] - b[0]),
+  };
 }
 
 /** Second pass: writes each part as it fills, and fails if the object no longer cuts where the plan says. */

@@ -54,7 +54,8 @@ export async function finishSplit(plan: SplitPlan, deps: { objects: ObjectStore;
       throw new Error(`${plan.original.file}: part ${p.index} of ${plan.parts.length} (${p.key}) read ${s.rows} rows, its plan has ${p.rows}`);
     parts.push(s);
   }
-  const sum = (k: 'rows' | 'applied' | 'unchanged' | 'rejected' | 'rejectedFields' | 'customers') => parts.reduce((n, s) => n + s[k], 0);
+  const sum = (k: 'rows' | 'applied' | 'unchanged' | 'rejected' | 'rejectedFields' | 'customers' | 'replaced' | 'unmatchedRefunds') =>
+    parts.reduce((n, s) => n + (s[k] ?? 0), 0);
   const reports = parts.flatMap((s) => (s.report ? [s.report] : []));
   const reportKey = rejectReportKey(key);
   if (reports.length) await mergeReports(deps.objects, reports, reportKey);
@@ -76,6 +77,7 @@ export async function finishSplit(plan: SplitPlan, deps: { objects: ObjectStore;
     rejected: sum('rejected'),
     rejectedFields: sum('rejectedFields'),
     customers: sum('customers'),
+    ...(plan.original.kind === 'orders' ? { replaced: sum('replaced'), unmatchedRefunds: sum('unmatchedRefunds') } : {}),
     encoding: plan.original.encoding,
     compressed: plan.original.compressed,
     ...(reports.length ? { report: reportKey } : {}),

@@ -5,14 +5,24 @@ import type { FileSummary } from './ports.ts';
  * the customer's `otherCurrencies`, so they add nothing to totalSpend, points or tiers) and columns the ingest did
  * not use. One definition for the CLI line, `--json`, the ledger entry and the Lambda's log.
  */
-export function summaryWarnings(s: Pick<FileSummary, 'kind' | 'currencies' | 'brandCurrency' | 'ignoredColumns' | 'uncounted'>): string[] {
+export function summaryWarnings(
+  s: Pick<FileSummary, 'kind' | 'currencies' | 'brandCurrency' | 'ignoredColumns' | 'uncounted' | 'replaced' | 'unmatchedRefunds'>,
+): string[] {
   const out: string[] = [];
+  const rows = (n: number) => `${n} ${n === 1 ? 'row' : 'rows'}`;
+  if (s.replaced)
+    out.push(
+      `${rows(s.replaced)} replaced by a later row of the same order_id and version in this file (the later row is what counts). ` +
+        `Order ids are brand-wide: if two stores number their orders alike, export store-prefixed ids (or map such a column as order_id)`,
+    );
+  if (s.unmatchedRefunds)
+    out.push(`${s.unmatchedRefunds} ${s.unmatchedRefunds === 1 ? 'refund names' : 'refunds name'} an original order not known yet: applied without checking it against that order`);
   const brand = s.brandCurrency;
   if (brand && s.currencies)
-    for (const [currency, rows] of Object.entries(s.currencies).sort(([a], [b]) => (a < b ? -1 : 1)))
-      if (currency !== brand && rows > 0)
+    for (const [currency, n] of Object.entries(s.currencies).sort(([a], [b]) => (a < b ? -1 : 1)))
+      if (currency !== brand && n > 0)
         out.push(
-          `${rows} ${rows === 1 ? 'row' : 'rows'} in ${currency}, not the brand currency ${brand} (brand.currency in the configuration): ` +
+          `${rows(n)} in ${currency}, not the brand currency ${brand} (brand.currency in the configuration): ` +
             `kept apart as otherCurrencies, they count in no totalSpend, points or tier`,
         );
   if (s.ignoredColumns?.length)

@@ -4,6 +4,7 @@ import { formatMinor } from '../money.ts';
 import { monthOf } from '../time.ts';
 import { addGross, beyondExact, cutAtBounds, noGross, type UncountedOrders } from './exact-totals.ts';
 import { computePoints, type PointsLot, type PointsExpiry } from './points.ts';
+import { refundsOverOriginal } from './refund-limits.ts';
 
 export interface CustomerState {
   customerId: string;
@@ -140,10 +141,14 @@ export function computeCustomerState(
   let orders: OrderRecord[] = [];
   let paid: OrderRecord[] = [];
   let refunds: OrderRecord[] = [];
+  // Over all the orders, not only those up to asOf: which refunds count must not depend on the date.
+  const over = refundsOverOriginal(allOrders);
   let cancelledCount = 0;
   let nextOrderDate: string | null = null;
   const gross = noGross();
   for (const o of allOrders) {
+    // A refund that does not count is as if it were not there: no spend, no points, no day to recompute on.
+    if (over !== null && o.kind === 'refund' && over.has(o.key)) continue;
     if (o.localDate > asOf) {
       if (nextOrderDate === null || o.localDate < nextOrderDate) nextOrderDate = o.localDate;
       continue;
@@ -196,7 +201,7 @@ export function computeCustomerState(
       break;
     }
   const first = paid[0];
-  const points = computePoints(orders, asOf, config);
+  const points = computePoints(orders, asOf, config, over);
   const { homeStoreId, region } = homeStoreAndRegion(paid, regionOfStore);
   const otherKeys = other ? Object.keys(other).sort() : [];
 

@@ -2,6 +2,7 @@ import type { MomentsConfig } from '../config/schema.ts';
 import type { OrderRecord } from '../orders/order.ts';
 import { minorDigits } from '../money.ts';
 import { endOfMonthPlus, monthOf } from '../time.ts';
+import { refundsOverOriginal } from './refund-limits.ts';
 
 export interface PointsLot {
   /** Month the points were earned in (YYYY-MM). */
@@ -44,9 +45,16 @@ export function pointsFor(amountMinor: number, currency: string, config: Moments
  * objects and no closures: the orders are sorted by (day, time, key) once and each day is walked three times.
  * test/unit/state-reference.test.ts checks it against the plain event-list version on random histories.
  */
-export function computePoints(orders: readonly OrderRecord[], asOf: string, config: MomentsConfig): PointsState {
+export function computePoints(
+  orders: readonly OrderRecord[],
+  asOf: string,
+  config: MomentsConfig,
+  /** Refunds that do not count (lib/state/refund-limits.ts); computed from `orders` when not given. */
+  over: ReadonlyMap<string, string> | null = refundsOverOriginal(orders),
+): PointsState {
   const due: OrderRecord[] = [];
-  for (const o of orders) if ((o.kind === 'order' ? o.status === 'paid' : o.kind === 'refund') && o.localDate <= asOf) due.push(o);
+  for (const o of orders)
+    if ((o.kind === 'order' ? o.status === 'paid' : o.kind === 'refund' && !over?.has(o.key)) && o.localDate <= asOf) due.push(o);
   if (!isSorted(due)) due.sort(byDayTimeKey);
 
   const r: Replay = { lots: [], head: 0, expired: [], earnedTotal: 0, redeemedTotal: 0, clawedBackTotal: 0, shortfall: 0 };

@@ -1,4 +1,4 @@
-import type { CustomerExtras, CustomerRecord, CustomerStore, FileLedger, FileSummary, ObjectStore, PutOutcome } from '../ingest/ports.ts';
+import type { CustomerExtras, CustomerRecord, CustomerStore, FileLedger, FileSummary, ObjectStore, OrderOwner, PutOutcome } from '../ingest/ports.ts';
 import { scanSegmentOf, shardOf } from '../nightly/shard.ts';
 import type { OrderRecord } from '../orders/order.ts';
 import type { CustomerState } from '../state/customer-state.ts';
@@ -13,6 +13,8 @@ import type { ErasureMark } from '../members/erasure.ts';
 export class MemoryCustomerStore implements CustomerStore {
   orders = new Map<string, Map<string, OrderRecord>>();
   states = new Map<string, { rev: number; state: CustomerState } & CustomerExtras>();
+  /** Order id -> its owner item. */
+  owners = new Map<string, OrderOwner>();
   itemsRead = 0;
   profiles = new Map<string, { rev: number; profile?: MemberProfile; erased?: ErasureMark }>();
   writes = 0;
@@ -55,6 +57,39 @@ export class MemoryCustomerStore implements CustomerStore {
 
   putOrders(orders: readonly OrderRecord[]): Promise<PutOutcome[]> {
     return mapLanes(orders, 4, (o) => this.putOrder(o));
+  }
+
+  async removeOrder(customerId: string, key: string, version: string): Promise<boolean> {
+    await this.beforeOp('removeOrder');
+    if (this.discard) return true;
+    await this.yieldRandomly();
+    const m = this.orders.get(customerId);
+    const cur = m?.get(key);
+    if (!m || !cur || cur.version > version) return false;
+    m.delete(key);
+    if (m.size === 0) this.orders.delete(customerId);
+    this.writes++;
+    return true;
+  }
+
+  async readOwners(orderIds: readonly string[]): Promise<Map<string, OrderOwner>> {
+    await this.beforeOp('readOwners');
+    await this.yieldRandomly();
+    const out = new Map<string, OrderOwner>();
+    for (const id of orderIds) {
+      const o = this.owners.get(id);
+      if (o) out.set(id, structuredClone(o));
+    }
+    return out;
+  }
+
+  async putOwner(orderId: string, owner: Omit<OrderOwner, 'rev'>, expectedRev: number): Promise<boolean> {
+    await this.beforeOp('putOwner');
+    await this.yieldRandomly();
+    if ((this.owners.get(orderId)?.rev ?? 0) !== expectedRev) return false;
+    this.owners.set(orderId, structuredClone({ ...owner, rev: expectedRev + 1 }));
+    this.writes++;
+    return true;
   }
 
   async loadCustomer(id: string) {

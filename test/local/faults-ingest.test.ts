@@ -46,7 +46,8 @@ function faultyAdapters(faults: FaultInjector, maxAttempts: number) {
 }
 
 /**
- * An orders export: `n` rows over a few customers of their own (prefix), with duplicates, refunds, cancellations,
+ * An orders export: `n` rows over a few customers and order ids of their own (prefix: ids are brand-wide, so scenarios
+ * sharing the table must not share them), with duplicates, refunds, cancellations,
  * a bad row every so often and, when `pad` is set, long product lists so the file outgrows the 256 KiB sniff.
  */
 function ordersFile(prefix: string, n: number, seed: number, pad = 0): { text: string; rows: number; bad: number } {
@@ -62,17 +63,17 @@ function ordersFile(prefix: string, n: number, seed: number, pad = 0): { text: s
     if (r < 0.05) {
       bad++;
       lastBad = true;
-      lines.push(`B${i},${customer},${day} 10:00:00,not-a-number,paid,S1,`);
+      lines.push(`${prefix}B${i},${customer},${day} 10:00:00,not-a-number,paid,S1,`);
     } else if (r < 0.1 && i > 0) {
       lines.push(lines[lines.length - 1]!); // an identical duplicate: stored once (rejected again if bad)
       if (lastBad) bad++;
     } else if (r < 0.15) {
       lastBad = false;
-      lines.push(`R${i},${customer},${day} 12:00:00,-${(1 + Math.floor(rnd() * 50)).toFixed(2)},refunded,S1,`);
+      lines.push(`${prefix}R${i},${customer},${day} 12:00:00,-${(1 + Math.floor(rnd() * 50)).toFixed(2)},refunded,S1,`);
     } else {
       lastBad = false;
       const status = r < 0.2 ? 'cancelled' : 'paid';
-      lines.push(`O${i},${customer},${day} ${String(8 + Math.floor(rnd() * 12)).padStart(2, '0')}:30:00,${(10 + rnd() * 900).toFixed(2)},${status},S${1 + Math.floor(rnd() * 3)},${products}`);
+      lines.push(`${prefix}O${i},${customer},${day} ${String(8 + Math.floor(rnd() * 12)).padStart(2, '0')}:30:00,${(10 + rnd() * 900).toFixed(2)},${status},S${1 + Math.floor(rnd() * 3)},${products}`);
     }
   }
   return { text: lines.join('\r\n') + '\r\n', rows: n, bad };

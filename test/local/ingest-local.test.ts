@@ -69,6 +69,22 @@ describe('ingest through the local stack (s3rver trigger -> handler -> dynalite)
     expect(state?.orderCount).toBe(13);
   });
 
+  it('an order id under another customer in a later file moves the order: the first customer no longer counts it', async () => {
+    const a = join(files, 'orders-2026-03-10.csv');
+    const b = join(files, 'orders-2026-03-11.csv');
+    writeFileSync(a, 'order_id,customer_id,ordered_at,amount\nY1,CA,2026-03-10,100.00\nY2,CA,2026-03-10,5.00\n');
+    writeFileSync(b, 'order_id,customer_id,ordered_at,amount\nY1,CB,2026-03-10,100.00\n');
+    await ingestFiles(rt, [a]);
+    expect((await rt.adapters.customers.loadCustomer('CA')).state?.totalSpend).toBe('105.00');
+    const [s] = await ingestFiles(rt, [b]);
+    expect(s).toMatchObject({ rows: 1, applied: 1, rejected: 0 });
+    const ca = await rt.adapters.customers.loadCustomer('CA');
+    expect(ca.state).toMatchObject({ orderCount: 1, totalSpend: '5.00' });
+    expect(ca.orders.map((o) => o.orderId)).toEqual(['Y2']);
+    expect((await rt.adapters.customers.loadCustomer('CB')).state).toMatchObject({ orderCount: 1, totalSpend: '100.00' });
+    expect((await rt.adapters.customers.readOwners(['Y1', 'Y2'])).get('Y1')).toMatchObject({ customerId: 'CB', prev: { customerId: 'CA' } });
+  });
+
   it('moves an unreadable file to quarantine with a reason', async () => {
     const path = join(files, 'orders-2026-03-08.csv');
     writeFileSync(path, 'just some words\nand more\n');
@@ -107,9 +123,14 @@ describe('ingest through the local stack (s3rver trigger -> handler -> dynalite)
     await fc.assert(
       fc.asyncProperty(randomFiles, fc.nat(), async (generated, dupSeed) => {
         run++;
-        // Each run gets its own customers so runs do not see each other's orders.
+        // Each run gets its own customers and order ids (ids are brand-wide) so runs do not see each other's orders.
         const fresh = generated.map((f) => {
-          const body = Buffer.from(f.body.toString('utf8').replace(/^(O|R)(\d+),(\w+),/gm, `$1$2,r${run}x$3,`));
+          const body = Buffer.from(
+            f.body
+              .toString('utf8')
+              .replace(/^(O|R)(\d+),(\w+),/gm, `$1$2,r${run}x$3,`)
+              .replace(/\b([OR]\d+)\b/g, `r${run}$1`),
+          );
           return { ...f, key: f.key.replace('.csv', `-r${run}.csv`).replace(/orders-2026-01-(\d+)-r/, 'orders-2026-01-$1-r'), body };
         });
         const mem = { objects: new MemoryObjectStore(), customers: new MemoryCustomerStore(), ledger: new MemoryLedger() };

@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand, ProvisionedThroughputExceededException, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, ConditionalCheckFailedException, DynamoDBClient, PutItemCommand, ProvisionedThroughputExceededException, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoCustomerStore } from '../../lib/adapters/dynamo-customer-store.ts';
@@ -32,6 +32,7 @@ describe('DynamoDB adapter error paths (mocked client)', () => {
   it('other errors surface, and the file is not recorded as done (so the Lambda retry redoes it)', async () => {
     ddb.on(PutItemCommand).rejects(new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }));
     ddb.on(QueryCommand).resolves({ Items: [] });
+    ddb.on(BatchGetItemCommand).resolves({ Responses: {} }); // no owner items yet: the owner write is the first to fail
     await expect(store().putOrder(order)).rejects.toThrow('slow down');
 
     const objects = new MemoryObjectStore();

@@ -26,6 +26,23 @@ function refund(date: string, amount: number, original?: string): OrderRecord {
 }
 
 describe('customer state', () => {
+  it('a refund counts only up to what remains of its original: a larger one, or one of a cancelled order, counts for nothing', () => {
+    const orders = [
+      order('2026-01-10', 100, { orderId: 'A' }),
+      refund('2026-01-12', 500, 'A'), // more than the order: not counted (was -400.00 net)
+      refund('2026-01-13', 60, 'A'),
+      refund('2026-01-14', 50, 'A'), // 40 remain after the 60: not counted
+      refund('2026-01-15', 40, 'A'),
+      order('2026-01-20', 30, { orderId: 'B', status: 'cancelled' }),
+      refund('2026-01-21', 10, 'B'),
+      refund('2026-01-22', 5, 'ZZ'), // an original this customer does not have: counts as before
+    ];
+    const s = computeCustomerState('C1', orders, defaultConfig, '2026-03-01');
+    expect(s).toMatchObject({ totalSpend: '-5.00', refundCount: 3, refundedMinor: 10_500, pointsBalance: 0 });
+    // Without the 5.00 of the unknown original nothing is left of A, and nothing below zero.
+    expect(computeCustomerState('C1', orders.slice(0, 7), defaultConfig, '2026-03-01')).toMatchObject({ totalSpend: '0.00', refundCount: 2 });
+  });
+
   it('counts orders, purchase days and net spend; refunds reduce spend but not the count', () => {
     const orders = [
       order('2026-01-10', 100, { storeId: 'S1', orderId: 'A' }),

@@ -104,6 +104,124 @@ describe('ingestObject: orders', () => {
     expect(w.customers.states.get('C1')?.state.orderCount).toBe(1);
   });
 
+  it('two rows of one order and version with other content: the later row in the file wins, counted as replaced', async () => {
+    const w = world();
+    const s = await w.ingest('incoming/orders/orders-2026-03-05.csv', 'order_id,customer_id,ordered_at,amount\nW3,C1,2026-03-05,100.00\nW3,C1,2026-03-05,80.00\nW4,C2,2026-03-05,80.00\nW4,C2,2026-03-05,100.00\n');
+    expect(s).toMatchObject({ rows: 4, applied: 4, rejected: 0, replaced: 2 });
+    expect(s.warnings?.[0]).toContain('2 rows replaced by a later row of the same order_id and version in this file');
+    expect(w.customers.states.get('C1')?.state).toMatchObject({ orderCount: 1, totalSpend: '80.00' });
+    expect(w.customers.states.get('C2')?.state).toMatchObject({ orderCount: 1, totalSpend: '100.00' });
+    // The same file again changes nothing: the versions it computes are the ones stored.
+    const again = await w.ingest('incoming/orders/orders-2026-03-05.csv', 'order_id,customer_id,ordered_at,amount\nW3,C1,2026-03-05,100.00\nW3,C1,2026-03-05,80.00\n');
+    expect(again).toMatchObject({ applied: 2, replaced: 1 });
+    expect(w.customers.states.get('C1')?.state.totalSpend).toBe('80.00');
+  });
+
+  it('two stores numbering orders alike: one order id for one customer is one order, and the summary says the first was replaced', async () => {
+    const w = world();
+    const s = await w.ingest('incoming/orders/orders-2026-03-05.csv', 'order_id,customer_id,ordered_at,amount,store_id\n1001,C1,2026-03-05,50.00,S1\n1001,C1,2026-03-05,70.00,S2\n');
+    expect(s).toMatchObject({ rows: 2, applied: 2, replaced: 1 });
+    expect(s.warnings?.[0]).toContain('export store-prefixed ids');
+    expect(w.customers.states.get('C1')?.state).toMatchObject({ orderCount: 1, totalSpend: '70.00', homeStoreId: 'S2' });
+  });
+
+  it('the later row wins across batches too (a row written a thousand rows earlier is replaced)', async () => {
+    const w = world();
+    const filler = Array.from({ length: 2500 }, (_, i) => `F${i},F${i % 50},2026-03-05,1.00\n`).join('');
+    const s = await w.ingest('incoming/orders/orders-2026-03-05.csv', `order_id,customer_id,ordered_at,amount\nW3,C1,2026-03-05,100.00\n${filler}W3,C1,2026-03-05,80.00\n`);
+    expect(s).toMatchObject({ rows: 2502, applied: 2502, replaced: 1 });
+    expect(w.customers.states.get('C1')?.state).toMatchObject({ orderCount: 1, totalSpend: '80.00' });
+  });
+
+  it('one order id under two customers in one version: both rows rejected with the reason, neither customer counts it', async () => {
+    for (const filler of ['', Array.from({ length: 2500 }, (_, i) => `F${i},F${i % 50},2026-03-05,1.00\n`).join('')]) {
+      const w = world();
+      const s = await w.ingest('incoming/orders/orders-2026-03-05.csv', `order_id,customer_id,ordered_at,amount\nY1,CA,2026-03-05,100.00\nZ1,CA,2026-03-05,10.00\n${filler}Y1,CB,2026-03-05,100.00\n`);
+      const last = 4 + (filler ? 2500 : 0);
+      expect(s).toMatchObject({ applied: s.rows - 2, rejected: 2 });
+      const report = w.objects.text(s.report!)!;
+      expect(report).toContain(`2,order_id,Y1,"order Y1 is under customer CB too (line ${last}), in the same version`);
+      expect(report).toContain(`${last},order_id,Y1,"order Y1 is under customer CA too (line 2), in the same version`);
+      expect(w.customers.states.get('CA')?.state).toMatchObject({ orderCount: 1, totalSpend: '10.00' });
+      expect(w.customers.states.get('CB')?.state.orderCount ?? 0).toBe(0);
+      expect(w.customers.orders.get('CA')?.has('Y1')).toBe(false);
+      expect(s.currencies).toEqual({ CNY: s.applied });
+    }
+  });
+
+  it('a later version of an order under another customer in the same file moves it: the first customer no longer counts it', async () => {
+    const w = world();
+    const s = await w.ingest(
+      'incoming/orders/orders-2026-03-05.csv',
+      'order_id,customer_id,ordered_at,amount,updated_at\nY1,CA,2026-03-05,100.00,2026-03-05 10:00\nY1,CB,2026-03-05,100.00,2026-03-05 11:00\nY2,CA,2026-03-05,5.00,2026-03-05 12:00\nY2,CB,2026-03-05,5.00,2026-03-05 09:00\n',
+    );
+    expect(s).toMatchObject({ rows: 4, applied: 4, rejected: 0, unchanged: 2 });
+    expect(w.customers.states.get('CA')?.state).toMatchObject({ orderCount: 1, totalSpend: '5.00' });
+    expect(w.customers.states.get('CB')?.state).toMatchObject({ orderCount: 1, totalSpend: '100.00' });
+  });
+
+  it('order ids are brand-wide across files: a later version under another customer moves the order, an earlier one changes nothing', async () => {
+    const csv = (c: string, upd: string, amount = '100.00') => `order_id,customer_id,ordered_at,amount,updated_at\nY1,${c},2026-03-05,${amount},${upd}\n`;
+    for (const order of [
+      [0, 1, 2],
+      [2, 1, 0],
+      [1, 2, 0],
+    ]) {
+      const w = world();
+      const files = [csv('CA', '2026-03-05 10:00'), csv('CB', '2026-03-06 10:00', '120.00'), csv('CC', '2026-03-04 10:00', '7.00')];
+      const summaries = [];
+      for (const i of order) summaries[i] = await w.ingest(`incoming/orders/orders-2026-03-0${5 + i}.csv`, files[i]!);
+      expect(w.customers.states.get('CA')?.state.totalSpend ?? '0.00', String(order)).toBe('0.00');
+      expect(w.customers.states.get('CB')?.state, String(order)).toMatchObject({ orderCount: 1, totalSpend: '120.00' });
+      expect(w.customers.states.get('CC')?.state.totalSpend ?? '0.00', String(order)).toBe('0.00');
+      expect([...w.customers.orders.values()].filter((m) => m.has('Y1'))).toHaveLength(1);
+      expect(w.customers.owners.get('Y1')).toMatchObject({ customerId: 'CB' });
+    }
+    // CC's row is older than the owner's: counted already known, not applied to CC.
+    const w = world();
+    await w.ingest('incoming/orders/a.csv', csv('CB', '2026-03-06 10:00'));
+    expect(await w.ingest('incoming/orders/b.csv', csv('CC', '2026-03-04 10:00'))).toMatchObject({ applied: 1, unchanged: 1, rejected: 0 });
+  });
+
+  it('the same version of one order under two customers in two files: the second is rejected and neither counts it, in either order', async () => {
+    for (const first of ['CA', 'CB']) {
+      const w = world();
+      const second = first === 'CA' ? 'CB' : 'CA';
+      await w.ingest('incoming/orders/a.csv', `order_id,customer_id,ordered_at,amount,updated_at\nY1,${first},2026-03-05,100.00,2026-03-05 10:00\n`);
+      const s = await w.ingest('incoming/orders/b.csv', `order_id,customer_id,ordered_at,amount,updated_at\nY1,${second},2026-03-05,100.00,2026-03-05 10:00\n`);
+      expect(s).toMatchObject({ applied: 0, rejected: 1 });
+      expect(w.objects.text(s.report!)).toContain(`2,order_id,Y1,"order Y1 is under customer ${first} in the same version (a.csv, line 2)`);
+      for (const c of ['CA', 'CB']) expect(w.customers.states.get(c)?.state.totalSpend ?? '0.00', c).toBe('0.00');
+      // A later version settles it.
+      await w.ingest('incoming/orders/c.csv', `order_id,customer_id,ordered_at,amount,updated_at\nY1,CB,2026-03-05,90.00,2026-03-06 10:00\n`);
+      expect(w.customers.states.get('CB')?.state.totalSpend).toBe('90.00');
+      expect(w.customers.states.get('CA')?.state.totalSpend ?? '0.00').toBe('0.00');
+    }
+  });
+
+  it('a refund over what remains of its original is rejected at its amount; one of another customer\'s order at its original_order_id', async () => {
+    const w = world();
+    await w.ingest('incoming/orders/orders-2026-03-05.csv', 'order_id,customer_id,ordered_at,amount\nA1,C1,2026-03-05,100.00\n');
+    const s = await w.ingest(
+      'incoming/orders/orders-2026-03-06.csv',
+      'order_id,customer_id,ordered_at,amount,original_order_id\n' +
+        'R1,C1,2026-03-06,-500.00,A1\n' +
+        'R2,C1,2026-03-06,-60.00,A1\n' +
+        'R3,C1,2026-03-07,-50.00,A1\n' +
+        'B1,C2,2026-03-06,30.00,\n' +
+        'R4,C1,2026-03-07,-10.00,B1\n' +
+        'R5,C1,2026-03-07,-5.00,NOPE\n',
+    );
+    expect(s).toMatchObject({ rows: 6, applied: 3, rejected: 3, unmatchedRefunds: 1 });
+    const report = w.objects.text(s.report!)!;
+    expect(report).toContain('2,amount,500.00,"refund of 500.00 is more than what remains of order A1 (100.00 paid, 0.00 refunded before): not counted"');
+    expect(report).toContain('4,amount,50.00,"refund of 50.00 is more than what remains of order A1 (100.00 paid, 60.00 refunded before): not counted"');
+    expect(report).toContain('6,original_order_id,B1,"order B1 belongs to customer C2 (line 5), not C1: the refund is not applied"');
+    expect(s.warnings).toContain('1 refund names an original order not known yet: applied without checking it against that order');
+    // 100 - 60 - 5 (the unknown original's refund counts as before); never below what was paid back.
+    expect(w.customers.states.get('C1')?.state).toMatchObject({ totalSpend: '35.00', refundCount: 2 });
+  });
+
   it('a re-upload with no rejects removes the stale report', async () => {
     const w = world();
     await w.ingest('incoming/orders/o.csv', 'order_id,customer_id,ordered_at,amount\nA1,,2026-03-05,100\n');

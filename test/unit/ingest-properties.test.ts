@@ -47,6 +47,10 @@ describe('ingest is idempotent, order-independent and concurrency-safe (principl
           const order = [...fc.sample(fc.shuffledSubarray(files, { minLength: files.length, maxLength: files.length }), 1)[0]!, ...deliveries];
           for (const f of order) await w.run(f);
           expect(w.snapshot()).toEqual(expected);
+          // Order ids are brand-wide: no order id is stored under two customers.
+          const holders = new Map<string, string[]>();
+          for (const [c, m] of w.customers.orders) for (const o of m.values()) if (o.kind === 'order') holders.set(o.orderId, [...(holders.get(o.orderId) ?? []), c]);
+          for (const [id, cs] of holders) expect(cs, id).toHaveLength(1);
         },
       ),
       { numRuns: 60 },

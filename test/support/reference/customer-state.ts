@@ -13,6 +13,27 @@ function storeRegions(config: MomentsConfig): Map<string, string> {
   return m;
 }
 
+/**
+ * The refunds that count, written apart from lib/state/refund-limits.ts: taken in time order (then key), a refund
+ * naming an original this customer has, in the same currency, counts only while the refunds of that original
+ * accepted so far plus it stay within the original's amount (nothing for a cancelled original).
+ */
+export function referenceCountedRefunds(allOrders: readonly OrderRecord[]): Set<string> {
+  const accepted: OrderRecord[] = [];
+  const sorted = allOrders.filter((o) => o.kind === 'refund').sort((a, b) => a.orderedAt - b.orderedAt || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const r of sorted) {
+    const orig = r.originalOrderId === undefined ? undefined : allOrders.find((o) => o.kind === 'order' && o.orderId === r.originalOrderId);
+    if (!orig || orig.currency !== r.currency) {
+      accepted.push(r);
+      continue;
+    }
+    const limit = orig.status === 'paid' ? orig.amountMinor : 0;
+    const sofar = accepted.filter((a) => a.originalOrderId === r.originalOrderId && a.currency === r.currency).reduce((n, a) => n + a.amountMinor, 0);
+    if (sofar + r.amountMinor <= limit) accepted.push(r);
+  }
+  return new Set(accepted.map((r) => r.key));
+}
+
 const byOrderTime = (a: OrderRecord, b: OrderRecord) => a.orderedAt - b.orderedAt || (a.orderId < b.orderId ? -1 : 1);
 
 /** A Map's entries as a plain object in ascending key order (JSON and Object.entries keep that order). */
@@ -74,7 +95,9 @@ export function referenceCustomerState(
   const refunds: OrderRecord[] = [];
   let cancelledCount = 0;
   let nextOrderDate: string | null = null;
-  for (const o of allOrders) {
+  const counted = referenceCountedRefunds(allOrders);
+  // A refund that does not count is as if it were not there (its points too).
+  for (const o of allOrders.filter((x) => x.kind !== 'refund' || counted.has(x.key))) {
     if (o.localDate > asOf) {
       if (nextOrderDate === null || o.localDate < nextOrderDate) nextOrderDate = o.localDate;
       continue;

@@ -8,6 +8,7 @@ import type { OrderRecord } from '../../../lib/orders/order.ts';
 import { pointsFor } from '../../../lib/state/points.ts';
 import { endOfMonthPlus } from '../../../lib/time.ts';
 import type { PointsExpiry, PointsLot, PointsState } from '../../../lib/state/points.ts';
+import { referenceCountedRefunds } from './customer-state.ts';
 
 type Event =
   | { date: string; seq: number; type: 'earn'; points: number; month: string }
@@ -18,7 +19,10 @@ type Event =
  * Replays the customer's point events in date order: lots per month, expiry at the configured horizon,
  * redemptions and refund claw-backs from the oldest lots first (a refund first from its own order's lot).
  */
-export function referencePoints(orders: readonly OrderRecord[], asOf: string, config: MomentsConfig): PointsState {
+export function referencePoints(given: readonly OrderRecord[], asOf: string, config: MomentsConfig): PointsState {
+  // A refund over what remains of its original earns no claw-back: it does not count at all.
+  const counted = referenceCountedRefunds(given);
+  const orders = given.filter((o) => o.kind !== 'refund' || counted.has(o.key));
   const paid = new Map<string, OrderRecord>();
   for (const o of orders) if (o.kind === 'order' && o.status === 'paid') paid.set(o.orderId, o);
 
