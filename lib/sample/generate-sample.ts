@@ -817,14 +817,16 @@ export function* orderRowsForBench(seed: number, rows: number, customers: number
     const t = Math.floor(i * perRowSec);
     const day = Math.floor(t / 43_200);
     const at = `${dayStr[day]} ${fmtTime(36_000 + (t % 43_200))}`;
-    if (paid > 0 && rng() < 0.03) {
-      const k = (paid - 1 - int(rng, Math.min(paid, RING))) % RING;
+    const r = paid > 0 && rng() < 0.03 ? (paid - 1 - int(rng, Math.min(paid, RING))) % RING : -1;
+    // What remains of the original: a refund never takes more (the ingest rejects one that does).
+    const orig = r >= 0 ? (ringCents[r] ?? 0) : 0;
+    if (orig > 0) {
       const full = rng() < 0.6;
-      const orig = ringCents[k] ?? 0;
       const cents = full ? orig : Math.max(1, Math.round(orig * (0.2 + 0.6 * rng())));
-      const s = BENCH_STORES[ringStore[k] ?? 0] as { id: string; region: string };
+      ringCents[r] = orig - cents;
+      const s = BENCH_STORES[ringStore[r] ?? 0] as { id: string; region: string };
       refundsN++;
-      yield `R${pad(refundsN, 8)},${ringCust[k]},${at},${fmtCents(cents)},CNY,refunded,${s.id},${s.id === 'WEB' ? 'online' : 'store'},${s.region},${at},${ringId[k]},,\n`;
+      yield `R${pad(refundsN, 8)},${ringCust[r]},${at},${fmtCents(cents)},CNY,refunded,${s.id},${s.id === 'WEB' ? 'online' : 'store'},${s.region},${at},${ringId[r]},,\n`;
       continue;
     }
     paid++;

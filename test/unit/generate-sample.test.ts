@@ -355,6 +355,9 @@ describe('orderRowsForBench', () => {
     const parsed = parseCsv(lines.join('')).slice(1);
     expect(parsed).toHaveLength(20_000);
     const seen = new Set<string>();
+    // Cents left of each paid order: a refund never takes more than what remains (the ingest would reject it).
+    const left = new Map<string, number>();
+    const cents = (a: string) => Math.round(Number(a) * 100);
     let refunds = 0;
     for (const r of parsed) {
       expect(r).toHaveLength(ORDER_COLUMNS.length);
@@ -362,9 +365,13 @@ describe('orderRowsForBench', () => {
       if (r[5] === 'refunded') {
         refunds++;
         expect(seen.has(r[10]!)).toBe(true);
+        const remains = left.get(r[10]!)! - cents(r[3]!);
+        expect(remains, `refund ${r[0]} of ${r[10]}`).toBeGreaterThanOrEqual(0);
+        left.set(r[10]!, remains);
       } else {
         expect(r[5]).toBe('paid');
         seen.add(r[0]!);
+        left.set(r[0]!, cents(r[3]!));
       }
     }
     expect(refunds / parsed.length).toBeGreaterThan(0.02);
