@@ -3,7 +3,8 @@ import { ORDER_COLUMNS, ORDER_HEADER_ALIASES, REQUIRED_ORDER_COLUMNS, type Order
 import { compileOrderRow, storeZoneMap } from '../orders/parse-order-row.ts';
 import { refreshCustomer } from '../state/refresh-customer.ts';
 import { mapHeader } from './header-map.ts';
-import type { CustomerStore } from './ports.ts';
+import type { AnonymousSales, CustomerStore } from './ports.ts';
+import { addAnonymous, anonymousIds } from './anonymous-sales.ts';
 import type { RowHandler } from './row-handler.ts';
 import type { OrderRecord } from '../orders/order.ts';
 
@@ -17,13 +18,27 @@ export function ordersRowHandler(
   const parseRow = compileOrderRow(map.index, { config, storeZones: storeZoneMap(config), defaultVersionMs, hasUpdatedAt: map.index.updated_at !== undefined });
   const touched = new Map<string, boolean>();
   const currencies: Record<string, number> = {};
+  const anonymous = anonymousIds(config);
+  const sales: AnonymousSales = { rows: 0, netMinor: 0 };
   return {
     missing: map.missing,
     ignored: map.ignored,
     parse(fields, line) {
       return parseRow(fields, line);
     },
-    async applyAll(orders) {
+    async applyAll(all) {
+      // Walk-in sales (brand.anonymousCustomerIds) are counted for the file, never stored under a customer.
+      let orders = all;
+      if (anonymous.size) {
+        orders = [];
+        for (const o of all) {
+          if (!anonymous.has(o.customerId)) orders.push(o);
+          else {
+            addAnonymous(sales, o, config.brand.currency);
+            currencies[o.currency] = (currencies[o.currency] ?? 0) + 1;
+          }
+        }
+      }
       const outcomes = await store.putOrders(orders);
       let unchanged = 0;
       // Every customer with a valid row is touched (refreshed at the end); `true` when this run wrote for them.
@@ -44,6 +59,7 @@ export function ordersRowHandler(
     },
     touched: () => touched,
     currencies: () => currencies,
+    anonymous: () => (sales.rows ? { ...sales } : undefined),
     async finish(customerId, wrote, asOf) {
       await refreshCustomer(store, customerId, config, asOf, wrote);
     },

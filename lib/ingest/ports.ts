@@ -82,12 +82,20 @@ export interface FileSummary {
   currencies?: Record<string, number>;
   /** brand.currency when the file was ingested: what `currencies` is compared with. */
   brandCurrency?: string;
+  /** Orders only: applied rows under brand.anonymousCustomerIds (walk-in sales), not stored as any customer, and their
+   * net in the brand currency (paid minus refunds, minor units; other-currency rows count in `rows` only). */
+  anonymous?: AnonymousSales;
   /** Lines the user should read (lib/ingest/summary-warnings.ts): other-currency rows, unused columns. */
   warnings?: string[];
   /** A large file split across invocations: the number of parts and the plan (parts, row ranges, line offsets). */
   parts?: number;
   plan?: string;
   processedAt: string;
+}
+
+export interface AnonymousSales {
+  rows: number;
+  netMinor: number;
 }
 
 /** One record per (object key, ETag): a redelivered event for a finished file does no work. */

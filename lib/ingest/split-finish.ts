@@ -4,6 +4,7 @@ import { rejectReportKey } from './file-meta.ts';
 import { planKey, type SplitPlan } from './part-meta.ts';
 import type { FileLedger, FileSummary, ObjectStore } from './ports.ts';
 import { addCurrencies, summaryWarnings } from './summary-warnings.ts';
+import { addAnonymousSales } from './anonymous-sales.ts';
 
 /** What every reject report starts with (RejectReport): a BOM for Excel and the column names. */
 const REPORT_HEAD = Buffer.from('\uFEFF' + stringify([['line', 'column', 'value', 'reason']]), 'utf8');
@@ -62,6 +63,7 @@ export async function finishSplit(plan: SplitPlan, deps: { objects: ObjectStore;
   const quarantined = parts.findIndex((s) => s.status === 'quarantined');
   const q = parts[quarantined];
   const currencies = addCurrencies(parts.map((s) => s.currencies));
+  const anonymous = addAnonymousSales(parts.map((s) => s.anonymous));
   const brandCurrency = parts.find((s) => s.brandCurrency)?.brandCurrency;
   const summary: FileSummary = {
     key,
@@ -82,6 +84,7 @@ export async function finishSplit(plan: SplitPlan, deps: { objects: ObjectStore;
     ...(parts[0]?.ignoredColumns ? { ignoredColumns: parts[0].ignoredColumns } : {}),
     ...(currencies ? { currencies } : {}),
     ...(brandCurrency ? { brandCurrency } : {}),
+    ...(anonymous ? { anonymous } : {}),
     parts: plan.parts.length,
     plan: planKey(key, etag),
     processedAt: (deps.now ?? (() => new Date()))().toISOString(),
