@@ -25,6 +25,10 @@ const BENCHMARKS: Record<string, { about: string; load: () => Promise<Benchmark>
     about: 'items one ordinary night reads (about 1% due) vs a full scan, on a 100k-customer base in local dynalite',
     load: async () => (await import('./nightly-cost.ts')).run,
   },
+  'hot-customer': {
+    about: 'one customer with 100,000 orders vs one with 10 (local dynalite): items read, written and seconds of a day file adding one order, and of the night',
+    load: async () => (await import('./hot-customer.ts')).run,
+  },
   'cost-model': {
     about: 'arithmetic: monthly AWS cost per million orders and per million customers from the measured figures and list prices',
     load: async () => (await import('./cost-model.ts')).run,

@@ -48,6 +48,11 @@ function recordOf(item: Record<string, AttributeValue>): CustomerRecord {
   return rec;
 }
 
+/** An order version's item (putOrder's, and a benchmark's bulk load of a history). */
+export function orderItem(o: OrderRecord): Record<string, AttributeValue> {
+  return { pk: { S: customerPk(o.customerId) }, sk: { S: `O#${o.key}` }, v: { S: o.version }, o: { S: JSON.stringify(o) } };
+}
+
 /** Order writes in flight per ingest (the SDK's default socket pool is 50). */
 const PUT_ORDER_CONCURRENCY = 16;
 
@@ -67,7 +72,7 @@ export class DynamoCustomerStore implements CustomerStore, FileLedger, PrivacyCu
       const r = await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: { pk: { S: customerPk(o.customerId) }, sk: { S: `O#${o.key}` }, v: { S: o.version }, o: { S: JSON.stringify(o) } },
+          Item: orderItem(o),
           ConditionExpression: 'attribute_not_exists(sk) OR v < :v',
           ExpressionAttributeValues: { ':v': { S: o.version } },
           ReturnConsumedCapacity: 'TOTAL',

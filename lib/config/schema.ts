@@ -44,6 +44,13 @@ export const brandSchema = z.strictObject({
     .regex(/^[A-Z]{2}$/)
     .default('CN')
     .describe('ISO 3166 region used to read phone numbers written without a country code.'),
+  anonymousCustomerIds: z
+    .array(z.string().trim().min(1).max(100))
+    .max(100)
+    .default([])
+    .describe(
+      'Customer ids a POS books walk-in sales under (散客, "walk-in"): their order rows count as anonymous sales in the file summary, never as a customer; member rows under them are rejected.',
+    ),
 });
 
 export const columnMappingSchema = z.strictObject({

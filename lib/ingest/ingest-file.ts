@@ -219,6 +219,8 @@ export async function ingestObject(
   summary.encoding = opened.encoding;
   const currencies = handler.currencies?.();
   if (currencies) Object.assign(summary, { currencies, brandCurrency: deps.config.brand.currency });
+  const anonymous = handler.anonymous?.();
+  if (anonymous) summary.anonymous = anonymous;
   const warnings = summaryWarnings(summary);
   if (warnings.length) summary.warnings = warnings;
   const reportKey = await report.close();

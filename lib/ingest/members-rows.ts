@@ -8,6 +8,7 @@ import type { RowHandler, RowRefused } from './row-handler.ts';
 import { erasedMemberRow } from '../members/erasure.ts';
 import { refreshCustomer } from '../state/refresh-customer.ts';
 import { mapLanes } from '../pool.ts';
+import { anonymousIds } from './anonymous-sales.ts';
 
 /**
  * Read-merge-write of a profile under optimistic concurrency; the merge is order-independent. An erased customer's
@@ -36,12 +37,23 @@ export function membersRowHandler(
 ): RowHandler<MemberProfile> {
   const map = mapHeader<MemberColumn>(header, MEMBER_COLUMNS, MEMBER_HEADER_ALIASES, config.columns.members, REQUIRED_MEMBER_COLUMNS);
   const touched = new Map<string, boolean>();
+  const anonymous = anonymousIds(config);
   return {
     missing: map.missing,
     ignored: map.ignored,
     parse(fields, line, onFieldErrors) {
       const { profile, errors } = parseMemberRow(pick(fields, map), { config, ...versions, line, file });
       if (!profile) return errors;
+      // A walk-in card is nobody: no profile, no consent, no state item (so never a touch).
+      if (anonymous.has(profile.customerId))
+        return [
+          {
+            line,
+            column: 'customer_id',
+            value: profile.customerId,
+            reason: 'customer id is in brand.anonymousCustomerIds (walk-in sales): no member profile is kept for it',
+          },
+        ];
       if (errors.length) onFieldErrors(errors);
       touched.set(profile.customerId, true);
       return profile;

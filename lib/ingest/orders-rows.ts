@@ -6,7 +6,8 @@ import { refundsOverOriginal } from '../state/refund-limits.ts';
 import { formatMinor } from '../money.ts';
 import { mapPool } from '../pool.ts';
 import { mapHeader } from './header-map.ts';
-import type { CustomerStore, OrderOwner } from './ports.ts';
+import type { AnonymousSales, CustomerStore, OrderOwner } from './ports.ts';
+import { addAnonymous, anonymousIds } from './anonymous-sales.ts';
 import type { RowHandler } from './row-handler.ts';
 import { FileOrderIds, type Decision, type Overruled } from './file-order-ids.ts';
 import { claimOrder, type ClaimResult } from './order-owner.ts';
@@ -40,13 +41,32 @@ export function ordersRowHandler(
   };
   // Lines of earlier batches whose order write came back 'unchanged': a later row that rejects one takes it back from that count.
   const unchangedLines = new Set<number>();
+  const anonymous = anonymousIds(config);
+  const sales: AnonymousSales = { rows: 0, netMinor: 0 };
   return {
     missing: map.missing,
     ignored: map.ignored,
     parse(fields, line) {
       return parseRow(fields, line);
     },
-    async applyAll(orders, lines) {
+    async applyAll(all, allLines) {
+      // Walk-in sales (brand.anonymousCustomerIds) are counted for the file, never stored under a customer.
+      let orders = all;
+      let lines = allLines;
+      if (anonymous.size) {
+        orders = [];
+        lines = [];
+        for (let i = 0; i < all.length; i++) {
+          const o = all[i]!;
+          if (!anonymous.has(o.customerId)) {
+            orders.push(o);
+            lines.push(allLines[i]!);
+          } else {
+            addAnonymous(sales, o, config.brand.currency);
+            currencies[o.currency] = (currencies[o.currency] ?? 0) + 1;
+          }
+        }
+      }
       // Per row: the record to write (undefined: not written); the errors of rows refused.
       const write: (OrderRecord | undefined)[] = orders.slice();
       const refusedAt = new Map<number, RowError[]>();
@@ -232,6 +252,7 @@ export function ordersRowHandler(
     },
     touched: () => touched,
     currencies: () => currencies,
+    anonymous: () => (sales.rows ? { ...sales } : undefined),
     async finish(customerId, wrote, asOf) {
       const { state } = await refreshCustomer(store, customerId, config, asOf, wrote);
       return state.uncounted?.reason;

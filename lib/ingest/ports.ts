@@ -120,12 +120,20 @@ export interface FileSummary {
    * (lib/state/exact-totals.ts), by customer id, at most MAX_UNCOUNTED_LISTED.
    */
   uncounted?: { customerId: string; reason: string }[];
-  /** Lines the user should read (lib/ingest/summary-warnings.ts): other-currency rows, unused columns, uncounted orders. */
+  /** Orders only: applied rows under brand.anonymousCustomerIds (walk-in sales), not stored as any customer, and their
+   * net in the brand currency (paid minus refunds, minor units; other-currency rows count in `rows` only). */
+  anonymous?: AnonymousSales;
+  /** Lines the user should read (lib/ingest/summary-warnings.ts): other-currency rows, unused columns, uncounted orders, walk-in sales. */
   warnings?: string[];
   /** A large file split across invocations: the number of parts and the plan (parts, row ranges, line offsets). */
   parts?: number;
   plan?: string;
   processedAt: string;
+}
+
+export interface AnonymousSales {
+  rows: number;
+  netMinor: number;
 }
 
 /** One record per (object key, ETag): a redelivered event for a finished file does no work. */

@@ -1,4 +1,5 @@
 import type { RowError } from '../orders/order.ts';
+import type { AnonymousSales } from './ports.ts';
 
 /** A valid row the store refused at write time (a member row of an erased customer): reported as rejected. */
 export interface RowRefused {
@@ -26,4 +27,6 @@ export interface RowHandler<T extends object = object> {
   finish(customerId: string, wrote: boolean, asOf: string): Promise<string | undefined>;
   /** Orders: the applied items by currency (FileSummary.currencies). */
   currencies?(): Record<string, number>;
+  /** Orders: the applied rows under brand.anonymousCustomerIds (FileSummary.anonymous), when there were any. */
+  anonymous?(): AnonymousSales | undefined;
 }

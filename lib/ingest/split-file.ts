@@ -7,6 +7,7 @@ import { membersRowHandler } from './members-rows.ts';
 import { ordersRowHandler } from './orders-rows.ts';
 import { partKey, partReportKey, planKey, type PlannedPart, type SplitPlan } from './part-meta.ts';
 import type { FileSummary, ObjectStore } from './ports.ts';
+import { anonymousIds } from './anonymous-sales.ts';
 import { FileOrderIds, type Decision, type Overruled } from './file-order-ids.ts';
 import type { OrderRecord, RowError } from '../orders/order.ts';
 
@@ -229,6 +230,7 @@ function orderIdDecisions(deps: IngestDeps, versionMs: number) {
   let parse: ((fields: string[], line: number) => OrderRecord | RowError[]) | undefined;
   let width = 0;
   const ids = new FileOrderIds();
+  const anonymous = anonymousIds(deps.config);
   const out = new Map<number, Decision>();
   // As in the ingest's batch: an earlier row already skipped or rejected stays so.
   const overrule = (e: Overruled, d: Decision) => {
@@ -250,7 +252,8 @@ function orderIdDecisions(deps: IngestDeps, versionMs: number) {
       const f = item.fields;
       if (f.length > width && f.slice(width).some((x) => x.trim() !== '')) return;
       const o = parse(f, item.line);
-      if (Array.isArray(o)) return;
+      // Walk-in rows are not stored under any customer, so they claim no order id (as in orders-rows.ts).
+      if (Array.isArray(o) || anonymous.has(o.customerId)) return;
       const d = ids.see(o, item.line, overrule);
       if (d) out.set(item.line, d);
     },

@@ -4,6 +4,7 @@ import { rejectReportKey } from './file-meta.ts';
 import { planKey, type SplitPlan } from './part-meta.ts';
 import type { FileLedger, FileSummary, ObjectStore } from './ports.ts';
 import { addCurrencies, listUncounted, summaryWarnings } from './summary-warnings.ts';
+import { addAnonymousSales } from './anonymous-sales.ts';
 
 /** What every reject report starts with (RejectReport): a BOM for Excel and the column names. */
 const REPORT_HEAD = Buffer.from('\uFEFF' + stringify([['line', 'column', 'value', 'reason']]), 'utf8');
@@ -63,6 +64,7 @@ export async function finishSplit(plan: SplitPlan, deps: { objects: ObjectStore;
   const quarantined = parts.findIndex((s) => s.status === 'quarantined');
   const q = parts[quarantined];
   const currencies = addCurrencies(parts.map((s) => s.currencies));
+  const anonymous = addAnonymousSales(parts.map((s) => s.anonymous));
   const brandCurrency = parts.find((s) => s.brandCurrency)?.brandCurrency;
   const uncounted = listUncounted(parts.map((s) => s.uncounted));
   const summary: FileSummary = {
@@ -86,6 +88,7 @@ export async function finishSplit(plan: SplitPlan, deps: { objects: ObjectStore;
     ...(currencies ? { currencies } : {}),
     ...(brandCurrency ? { brandCurrency } : {}),
     ...(uncounted?.length ? { uncounted } : {}),
+    ...(anonymous ? { anonymous } : {}),
     parts: plan.parts.length,
     plan: planKey(key, etag),
     processedAt: (deps.now ?? (() => new Date()))().toISOString(),

@@ -1,12 +1,13 @@
 import type { FileSummary } from './ports.ts';
+import { formatMinor } from '../money.ts';
 
 /**
  * What a file's summary says the user would otherwise not see: rows in a currency other than the brand's (kept in
  * the customer's `otherCurrencies`, so they add nothing to totalSpend, points or tiers) and columns the ingest did
- * not use. One definition for the CLI line, `--json`, the ledger entry and the Lambda's log.
+ * not use, and walk-in sales booked under an anonymous customer id. One definition for the CLI line, `--json`, the ledger entry and the Lambda's log.
  */
 export function summaryWarnings(
-  s: Pick<FileSummary, 'kind' | 'currencies' | 'brandCurrency' | 'ignoredColumns' | 'uncounted' | 'replaced' | 'unmatchedRefunds'>,
+  s: Pick<FileSummary, 'kind' | 'currencies' | 'brandCurrency' | 'ignoredColumns' | 'uncounted' | 'replaced' | 'unmatchedRefunds' | 'anonymous'>,
 ): string[] {
   const out: string[] = [];
   const rows = (n: number) => `${n} ${n === 1 ? 'row' : 'rows'}`;
@@ -18,6 +19,11 @@ export function summaryWarnings(
   if (s.unmatchedRefunds)
     out.push(`${s.unmatchedRefunds} ${s.unmatchedRefunds === 1 ? 'refund names' : 'refunds name'} an original order not known yet: applied without checking it against that order`);
   const brand = s.brandCurrency;
+  if (s.anonymous?.rows)
+    out.push(
+      `${s.anonymous.rows} ${s.anonymous.rows === 1 ? 'row' : 'rows'} under an anonymous customer id (brand.anonymousCustomerIds): ` +
+        `walk-in sales, net ${formatMinor(s.anonymous.netMinor, brand ?? 'CNY')}${brand ? ` ${brand}` : ''}, counted for this file and not as a customer`,
+    );
   if (brand && s.currencies)
     for (const [currency, n] of Object.entries(s.currencies).sort(([a], [b]) => (a < b ? -1 : 1)))
       if (currency !== brand && n > 0)
