@@ -15,7 +15,7 @@ afterAll(async () => {
 });
 
 describe.skipIf(!hasCdnow)('CDNOW master through the local stack (../shared/data/cdnow)', () => {
-  it('matches the independent per-customer reference for every customer', { timeout: 600_000 }, async () => {
+  it('matches the independent per-customer reference for every customer', { timeout: 1_200_000 }, async () => {
     const { files, rows } = writeCdnowDailyFiles(join(t.home, 'files'));
     expect(rows).toBe(69_659);
     process.env['MOMENTS_HOME'] = join(t.home, 'state');
