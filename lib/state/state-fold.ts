@@ -40,6 +40,12 @@ export interface StateFold {
   stores: Tally;
   regions: Tally;
   points: PointsFold;
+  /**
+   * Originals named by refunds of the month `openMonth` that were not found (not among the orders folded so far):
+   * a paid order of that id arriving later in the same month would have given such a refund its own lot first.
+   */
+  openRefunds: string[];
+  openMonth: string;
 }
 
 /**
@@ -66,6 +72,8 @@ export function emptyFold(): StateFold {
     stores: [],
     regions: [],
     points: newPointsFold(),
+    openRefunds: [],
+    openMonth: '',
   };
 }
 
@@ -81,6 +89,7 @@ export function copyFold(f: StateFold): StateFold {
     stores: [...f.stores],
     regions: [...f.regions],
     points: copyPointsFold(f.points),
+    openRefunds: [...f.openRefunds],
   };
 }
 
@@ -112,8 +121,10 @@ export function foldOrders(
   config: MomentsConfig,
   asOf: string,
   opts: FoldOptions = {},
-): { fold: StateFold; nextOrderDate: string | null } {
+): { fold: StateFold; nextOrderDate: string | null; exact: boolean } {
   const f = from ? copyFold(from) : emptyFold();
+  // Exact unless a paid order of this call is the original of a refund the checkpoint folded without it.
+  let exact = true;
   const start = f.until;
   const brand = config.brand.currency;
   const regionOfStore = storeRegions(config);
@@ -139,7 +150,9 @@ export function foldOrders(
       for (const o of due) if (o.kind === 'order' && o.status === 'paid') paidById.set(o.orderId, o.localDate);
     }
     const d = paidById.get(id);
-    return d !== undefined ? monthOf(d) : opts.originalMonth?.(id);
+    const m = d !== undefined ? monthOf(d) : opts.originalMonth?.(id);
+    if (m === undefined) f.openRefunds.push(id);
+    return m;
   };
 
   // A checkpoint at each new month's first day after the start; none before the first order (that is a fresh fold).
@@ -151,6 +164,10 @@ export function foldOrders(
     const m = monthOf(date);
     if (opts.onCheckpoint && m !== month && month !== '' && `${m}-01` > start) opts.onCheckpoint(settle(copyFold(f), `${m}-01`));
     month = m;
+    if (f.openMonth !== m) {
+      f.openRefunds = [];
+      f.openMonth = m;
+    }
     let paidToday = false;
     for (let k = i; k < end; k++) {
       const o = due[k]!;
@@ -161,6 +178,7 @@ export function foldOrders(
       else {
         f.paid++;
         paidToday = true;
+        if (f.openRefunds.length && f.openRefunds.includes(o.orderId)) exact = false;
         const first = f.first;
         if (!first || o.orderedAt < first.orderedAt || (o.orderedAt === first.orderedAt && o.orderId < first.orderId))
           f.first = {
@@ -189,7 +207,7 @@ export function foldOrders(
     pointsDay(f.points, due, i, end, config, originalMonth);
     i = end;
   }
-  return { fold: asOf >= start ? settle(f, addDays(asOf, 1)) : f, nextOrderDate };
+  return { fold: asOf >= start ? settle(f, addDays(asOf, 1)) : f, nextOrderDate, exact };
 }
 
 /**
@@ -203,6 +221,11 @@ function settle(f: StateFold, until: string): StateFold {
     f.points.head = 0;
   }
   f.until = until;
+  // A refund's original can only change its claw-back within the refund's month.
+  if (f.openMonth < monthOf(until)) {
+    f.openRefunds = [];
+    f.openMonth = '';
+  }
   return f;
 }
 

@@ -71,10 +71,19 @@ describe('a fold resumed from a checkpoint equals the fold from the first order'
           const after = [...before.filter((o, i) => o.localDate < changed || keep[i] !== false), ...tail];
           const asOf = addDays(asOf1, later);
 
-          const cp = resumePoint(stored, changed, asOf);
-          const from = cp ? after.filter((o) => o.localDate >= cp.until) : after;
-          const resumedCheckpoints: StateFold[] = [];
-          const r = foldOrders(cp, from, config, asOf, { originalMonth: lookup(after, cp?.until ?? '', asOf), onCheckpoint: (x) => resumedCheckpoints.push(x) });
+          let cp = resumePoint(stored, changed, asOf);
+          const resume = (c: StateFold | undefined, out: StateFold[]) =>
+            foldOrders(c, c ? after.filter((o) => o.localDate >= c.until) : after, config, asOf, { originalMonth: lookup(after, c?.until ?? '', asOf), onCheckpoint: (x) => out.push(x) });
+          let resumedCheckpoints: StateFold[] = [];
+          let r = resume(cp, resumedCheckpoints);
+          if (!r.exact) {
+            // An original arrived for a refund the checkpoint folded without it, in the same month: from a month start.
+            expect(cp!.openRefunds.length).toBeGreaterThan(0);
+            cp = resumePoint(stored.filter((c) => c.openRefunds.length === 0), changed, asOf);
+            resumedCheckpoints = [];
+            r = resume(cp, resumedCheckpoints);
+            expect(r.exact).toBe(true);
+          }
           const resumed = stateOfFold('C', r.fold, config, asOf, r.nextOrderDate);
           expect(JSON.stringify(resumed)).toBe(JSON.stringify(computeCustomerState('C', after, config, asOf)));
           expect(JSON.stringify(resumed)).toBe(JSON.stringify(referenceCustomerState('C', after, config, asOf)));
@@ -117,5 +126,30 @@ describe('a fold resumed from a checkpoint equals the fold from the first order'
     );
     // A refund taking from its original's lot rather than the oldest needs both alive and apart: rarer by nature.
     for (const [k, n] of Object.entries(seen)) expect(n, k).toBeGreaterThan(k === 'lookupMatters' ? 5 : 20);
+  });
+
+  it('a refund folded before its original (same month) makes a later resume inexact; the month start is exact', () => {
+    const config = parseConfig({ points: { lotExpiryMonths: 6 } });
+    const o = (key: string, date: string, amount: number, extra: Partial<OrderRecord> = {}): OrderRecord => ({
+      key, orderId: key, customerId: 'C', kind: 'order', status: 'paid', orderedAt: Date.parse(`${date}T03:00:00Z`), localDate: date, amountMinor: amount, currency: 'CNY', version: '0|x', ...extra,
+    });
+    const history = [
+      o('O1', '2025-02-10', 10_000),
+      o('O2', '2025-03-01', 10_000),
+      o('R1', '2025-03-05', 5_000, { key: 'R#1', orderId: 'R1', kind: 'refund', status: 'refunded', originalOrderId: 'O9' }),
+    ];
+    const cps: StateFold[] = [];
+    const head = foldOrders(undefined, history, config, '2025-03-10', { onCheckpoint: (c) => cps.push(c) }).fold;
+    expect(head.openRefunds).toEqual(['O9']);
+    const later = [...history, o('O9', '2025-03-20', 20_000)];
+    const truth = computeCustomerState('C', later, config, '2025-03-31');
+    const blind = foldOrders(head, later.filter((x) => x.localDate >= head.until), config, '2025-03-31');
+    expect(blind.exact).toBe(false);
+    // Taken blindly, the refund's 50 points came from February's lot; with its original known, from March's.
+    expect(JSON.stringify(stateOfFold('C', blind.fold, config, '2025-03-31', null))).not.toBe(JSON.stringify(truth));
+    const march = cps.find((c) => c.until === '2025-03-01')!;
+    const r = foldOrders(march, later.filter((x) => x.localDate >= march.until), config, '2025-03-31');
+    expect(r.exact).toBe(true);
+    expect(JSON.stringify(stateOfFold('C', r.fold, config, '2025-03-31', null))).toBe(JSON.stringify(truth));
   });
 });
