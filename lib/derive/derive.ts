@@ -221,7 +221,7 @@ export function deriveFromOrders(
   model?: ActiveModel,
   facts: CustomerFacts = {},
   opts: { from?: DeriveCheckpoint; originalMonth?: (orderId: string) => string | undefined; onCheckpoint?: (cp: DeriveCheckpoint) => void } = {},
-): { state: CustomerState; derived: DerivedState } {
+): { state: CustomerState; derived: DerivedState; checkpoint: DeriveCheckpoint } {
   const from = opts.from;
   const start = from?.fold.until ?? '';
   // Orders in (day, time, key) order once; each evaluation folds on only the days since the last one.
@@ -249,7 +249,9 @@ export function deriveFromOrders(
   const firstTime = from ? (from.timeDue ?? undefined) : undefined;
   let d: string | undefined = orderDates[0] !== undefined && (!firstTime || orderDates[0] < firstTime) ? orderDates[0] : firstTime;
   let month = from && from.derived ? monthOf(from.derived.asOf) : '';
+  let evaluated = false;
   while (d !== undefined && d <= asOf) {
+    evaluated = true;
     const m = monthOf(d);
     if (opts.onCheckpoint && month !== '' && m !== month && derived && s && `${m}-01` > start) {
       // The fold so far holds exactly the orders before this evaluation day, so before the month's first day too.
@@ -280,10 +282,23 @@ export function deriveFromOrders(
     const nextDue = derived.nextDue ?? undefined;
     d = nextOrder && (!nextDue || nextOrder < nextDue) ? nextOrder : nextDue;
   }
+  // Resumed with nothing to evaluate: the checkpoint's next date still needs the first order after it.
+  if (!evaluated && derived && from) {
+    const o = s?.nextOrderDate ?? null;
+    const t = from.timeDue;
+    derived = { ...derived, nextDue: o !== null && (t === null || o < t) ? o : t };
+  }
   evalDay = asOf;
   let last = foldOrders(fold, sorted.slice(next), config, asOf, foldOpts);
   if (!last.exact && monthStart) last = foldOrders(monthStart.fold, sorted.slice(monthStart.at), config, asOf, foldOpts);
   const state = stateOfFold(customerId, last.fold, config, asOf, last.nextOrderDate);
-  if (!derived) derived = advanceDerived(undefined, state, asOf, config, model, facts);
-  return { state, derived };
+  if (!derived || !s) {
+    derived = advanceDerived(undefined, state, asOf, config, model, facts);
+    return { state, derived, checkpoint: { fold: last.fold, derived: null, state: null, timeDue: null } };
+  }
+  // Where the next derivation goes on: every order up to asOf folded; the last evaluation and what time alone
+  // would change after it (its next order left out: that may change before then).
+  const dates = [...changeDates({ ...s, nextOrderDate: null }, derived, derived.asOf, config, model), ...touchTriggerDates(s, derived, derived.asOf, config)];
+  const checkpoint = { fold: last.fold, derived, state: s, timeDue: dates.length ? dates.reduce((a, b) => (b < a ? b : a)) : null };
+  return { state, derived, checkpoint };
 }
