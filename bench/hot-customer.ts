@@ -13,6 +13,7 @@ import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import { makeTableAdapters } from '../lib/adapters/table-factory.ts';
 import { orderItem } from '../lib/adapters/dynamo-customer-store.ts';
 import { defaultConfig } from '../lib/config/schema.ts';
+import { deriveFromOrders } from '../lib/derive/derive.ts';
 import { ingestObject } from '../lib/ingest/ingest-file.ts';
 import { startLocalStack } from '../lib/local/local-stack.ts';
 import { runNightly } from '../lib/nightly/run-nightly.ts';
@@ -109,8 +110,13 @@ async function scenario(n: number): Promise<Figures> {
     const [night] = await runNightly(NIGHT, { customers: a.customers, ledger: a.nightly, config });
     const nightFig = since(b);
     if (night?.customersProcessed !== 1) throw new Error(`the night processed ${night?.customersProcessed} customers`);
+    // Outside the figures: what was stored equals the derivation from every order.
     const rec = await a.customers.loadState(HOT);
-    if (rec.state?.lastOrderDate !== NIGHT || rec.derived?.asOf !== NIGHT) throw new Error('the new order is not in the state');
+    const all = await a.customers.loadCustomer(HOT);
+    const truth = deriveFromOrders(HOT, all.orders, config, NIGHT);
+    if (rec.state?.lastOrderDate !== NIGHT) throw new Error('the new order is not in the state');
+    if (JSON.stringify(rec.state) !== JSON.stringify(truth.state) || JSON.stringify(rec.derived) !== JSON.stringify(truth.derived))
+      throw new Error('the stored state or derivation differs from the one derived from every order');
     log(`${n} orders: ingest ${JSON.stringify(ingest)}, night ${JSON.stringify(nightFig)}`);
     return { orders: n, loadSeconds: Math.round(loadSeconds * 10) / 10, ingest, night: nightFig };
   } finally {

@@ -7,7 +7,7 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ingestEnvSchema } from '../functions/ingest/env.ts';
-import { INDEXES } from '../lib/adapters/provision.ts';
+import { INDEXES, LOCAL_INDEX } from '../lib/adapters/provision.ts';
 import { SERVICES } from '../lib/observability/metric-names.ts';
 import { DATA_RETENTION_DEFAULTS, dataBucketLifecycleRules, type DataRetention } from './constructs/data-lifecycle.ts';
 import { bindBucket, bindTable, DEFAULT_LOG_RETENTION, MomentsFunction } from './constructs/moments-function.ts';
@@ -173,6 +173,13 @@ export class MomentsStack extends Stack {
         projectionType: dynamodb.ProjectionType.ALL,
       });
     }
+    // Orders by day within a customer, so a refresh reads only what changed (an LSI: it reads consistently; it can
+    // only be created with the table, so a stack deployed before it keeps reading whole partitions).
+    this.table.addLocalSecondaryIndex({
+      indexName: LOCAL_INDEX.name,
+      sortKey: { name: LOCAL_INDEX.sk, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
 
     // --- Ingest ----------------------------------------------------------------------------------
     this.ingestDlq = new sqs.Queue(this, 'IngestDlq', {

@@ -17,6 +17,7 @@ export function ordersRowHandler(
   const map = mapHeader<OrderColumn>(header, ORDER_COLUMNS, ORDER_HEADER_ALIASES, config.columns.orders, REQUIRED_ORDER_COLUMNS);
   const parseRow = compileOrderRow(map.index, { config, storeZones: storeZoneMap(config), defaultVersionMs, hasUpdatedAt: map.index.updated_at !== undefined });
   const touched = new Map<string, boolean>();
+  const changedFrom = new Map<string, string | null>();
   const currencies: Record<string, number> = {};
   const anonymous = anonymousIds(config);
   const sales: AnonymousSales = { rows: 0, netMinor: 0 };
@@ -39,7 +40,8 @@ export function ordersRowHandler(
           }
         }
       }
-      const outcomes = await store.putOrders(orders);
+      const from: (string | undefined)[] = [];
+      const outcomes = await store.putOrders(orders, from);
       let unchanged = 0;
       // Every customer with a valid row is touched (refreshed at the end); `true` when this run wrote for them.
       for (let i = 0; i < orders.length; i++) {
@@ -48,6 +50,12 @@ export function ordersRowHandler(
         currencies[order.currency] = (currencies[order.currency] ?? 0) + 1;
         // Look up before setting: a Map.set on a present key costs about twice a get (measured).
         const was = touched.get(id);
+        // The earliest day this run changed per customer; null once any of its rows is unknown there (a store that
+        // cannot tell, or a row already stored: maybe by a run that died before refreshing), so it reads everything.
+        const day = from[i];
+        const sofar = changedFrom.get(id);
+        if (outcomes[i] !== 'written' || day === undefined) changedFrom.set(id, null);
+        else if (sofar === undefined || (sofar !== null && day < sofar)) changedFrom.set(id, day);
         if (outcomes[i] === 'written') {
           if (was !== true) touched.set(id, true);
         } else {
@@ -61,7 +69,7 @@ export function ordersRowHandler(
     currencies: () => currencies,
     anonymous: () => (sales.rows ? { ...sales } : undefined),
     async finish(customerId, wrote, asOf) {
-      await refreshCustomer(store, customerId, config, asOf, wrote);
+      await refreshCustomer(store, customerId, config, asOf, wrote, undefined, undefined, changedFrom.get(customerId) ?? undefined);
     },
   };
 }

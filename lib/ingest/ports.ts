@@ -3,6 +3,7 @@ import type { CustomerState } from '../state/customer-state.ts';
 import type { MemberProfile } from '../members/profile.ts';
 import type { DerivedState, HealthContribution } from '../derive/derive.ts';
 import type { ErasureMark } from '../members/erasure.ts';
+import type { FoldCheckpoints } from '../state/checkpoints.ts';
 
 /** What the last nightly counted for a customer in the brand health figures (see lib/nightly). */
 export interface HealthMark {
@@ -18,6 +19,8 @@ export interface CustomerExtras {
   health?: HealthMark;
   /** Date the nightly must look at this customer (the due index); null when nothing can change by time alone. */
   dueDate?: string | null;
+  /** Where the next refresh and night can resume instead of reading every order (lib/state/checkpoints.ts). */
+  folds?: FoldCheckpoints;
 }
 
 export interface CustomerRecord extends CustomerExtras {
@@ -42,10 +45,20 @@ export type PutOutcome = 'written' | 'unchanged';
 export interface CustomerStore {
   /** Stores the order version unless an equal or newer version is already stored (conditional write). */
   putOrder(order: OrderRecord): Promise<PutOutcome>;
-  /** putOrder for a batch (a few thousand rows of one file), outcomes in order; writes may run concurrently. */
-  putOrders(orders: readonly OrderRecord[]): Promise<PutOutcome[]>;
+  /**
+   * putOrder for a batch (a few thousand rows of one file), outcomes in order; writes may run concurrently. A store
+   * that can tell fills `changedFrom[i]` for a written order with the earliest day it changed (its own, or the
+   * replaced version's if earlier); left undefined, the refresh reads the customer's whole history.
+   */
+  putOrders(orders: readonly OrderRecord[], changedFrom?: (string | undefined)[]): Promise<PutOutcome[]>;
+  /** Consistent read of the customer's orders dated on or after `day`; undefined when the store cannot. */
+  loadOrdersFrom?(customerId: string, day: string): Promise<OrderRecord[] | undefined>;
+  /** The stored versions of the given order keys (the originals a refund names), those that exist. */
+  loadOrders?(customerId: string, keys: readonly string[]): Promise<OrderRecord[]>;
   /** Consistent read of the state revision and every order version, state read first. */
   loadCustomer(customerId: string): Promise<CustomerRecord & { orders: OrderRecord[]; profile?: MemberProfile }>;
+  /** The state item alone (consistent read). */
+  loadState?(customerId: string): Promise<CustomerRecord>;
   /** Writes the state if the stored revision is still `expectedRev`; false when someone else wrote first. */
   saveState(state: CustomerState, expectedRev: number, extras?: CustomerExtras): Promise<boolean>;
   /** The profile, or the erasure tombstone instead of it once the customer's personal data was erased. */

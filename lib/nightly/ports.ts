@@ -12,6 +12,10 @@ export interface NightlyCustomers {
   loadState(customerId: string): Promise<CustomerRecord>;
   loadCustomer(customerId: string): Promise<CustomerRecord & { orders: OrderRecord[]; profile?: MemberProfile }>;
   saveState(state: CustomerState, expectedRev: number, extras?: CustomerExtras): Promise<boolean>;
+  /** Resuming a derivation from the state item's checkpoint (see lib/ingest/ports.ts CustomerStore). */
+  loadOrdersFrom?(customerId: string, day: string): Promise<OrderRecord[] | undefined>;
+  loadOrders?(customerId: string, keys: readonly string[]): Promise<OrderRecord[]>;
+  loadProfile?(customerId: string): Promise<{ profile?: MemberProfile }>;
   /** Segment k of a parallel scan in N: a hash-partitioned ~1/N random sample of the state items (model fit). */
   scanSegment(segment: number, totalSegments: number): AsyncIterable<CustomerRecord>;
 }

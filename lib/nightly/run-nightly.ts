@@ -1,5 +1,7 @@
 import type { MomentsConfig } from '../config/schema.ts';
-import { advanceDerived, deriveFromOrders, healthContribution, type DerivedState } from '../derive/derive.ts';
+import { advanceDerived, deriveFromOrders, healthContribution, type DeriveCheckpoint, type DerivedState } from '../derive/derive.ts';
+import { configKey, deriveKey, type FoldCheckpoints } from '../state/checkpoints.ts';
+import { originalsBefore } from '../state/refresh-customer.ts';
 import type { ActiveModel } from '../derive/metrics.ts';
 import type { CustomerRecord, HealthMark } from '../ingest/ports.ts';
 import { mapPool, Pool } from '../pool.ts';
@@ -23,12 +25,14 @@ export interface NightlyDeps {
   touches?: TouchPlanning;
 }
 
+type Advanced = { rec: CustomerRecord; state: CustomerState; derived: DerivedState; folds?: FoldCheckpoints };
+
 /** A due customer brought to `night`: from its stored state when no order is in between, else from its orders. */
 export async function advanceCustomer(
   rec: CustomerRecord,
   night: string,
   deps: NightlyDeps,
-): Promise<{ rec: CustomerRecord; state: CustomerState; derived: DerivedState } | undefined> {
+): Promise<Advanced | undefined> {
   let state = rec.state;
   let derived = rec.derived;
   if (!state) return undefined;
@@ -36,17 +40,43 @@ export async function advanceCustomer(
   // computed past the night (an erasure keeps the derivation but recomputes the state as of its own day) is folded
   // too: the night counts only what was known up to its end.
   if (!derived || (state.nextOrderDate && state.nextOrderDate <= night) || state.asOf > night) {
+    const resumed = state.asOf <= night ? await resumeDerivation(rec, night, deps) : undefined;
+    if (resumed) return resumed;
     const full = await deps.customers.loadCustomer(rec.customerId);
     const facts = { birthday: profileValues(full.profile).birthday };
     const r = deriveFromOrders(rec.customerId, full.orders, deps.config, night, deps.model, facts);
-    return { rec: full, ...r };
+    return { rec: full, state: r.state, derived: r.derived, folds: foldsOf(r.checkpoint, deps, facts.birthday) };
   }
   while (derived.nextDue && derived.nextDue <= night) {
     const e = derived.nextDue;
     state = advanceState(state, e);
     derived = advanceDerived(derived, state, e, deps.config, deps.model);
   }
-  return { rec, state: advanceState(state, night), derived };
+  return { rec, state: advanceState(state, night), derived, ...(rec.folds ? { folds: rec.folds } : {}) };
+}
+
+function foldsOf(cp: DeriveCheckpoint, deps: NightlyDeps, birthday: string | null | undefined): FoldCheckpoints {
+  return { key: configKey(deps.config), head: cp.fold, derive: cp, deriveKey: deriveKey(deps.config, deps.model?.version, birthday) };
+}
+
+/**
+ * The derivation resumed from the state item's checkpoint (lib/state/checkpoints.ts): reads the state item, the
+ * profile and the orders from the checkpoint's day on. Undefined when the store cannot or the checkpoint does not
+ * fit (another configuration, model or birthday, or a day after the night), and the caller derives from all orders.
+ */
+async function resumeDerivation(due: CustomerRecord, night: string, deps: NightlyDeps): Promise<Advanced | undefined> {
+  const c = deps.customers;
+  if (!c.loadOrdersFrom || !c.loadProfile || !due.folds?.derive) return undefined;
+  const rec = await c.loadState(due.customerId);
+  const cp = rec.folds?.derive;
+  if (!cp || !rec.state || rec.state.asOf > night || cp.fold.until > addDays(night, 1)) return undefined;
+  const birthday = profileValues((await c.loadProfile(due.customerId)).profile).birthday;
+  if (rec.folds?.deriveKey !== deriveKey(deps.config, deps.model?.version, birthday)) return undefined;
+  const orders = await c.loadOrdersFrom(due.customerId, cp.fold.until);
+  if (!orders) return undefined;
+  const originalMonth = await originalsBefore(c, due.customerId, orders, cp.fold.until, night);
+  const r = deriveFromOrders(due.customerId, orders, deps.config, night, deps.model, { birthday }, { from: cp, originalMonth });
+  return { rec, state: r.state, derived: r.derived, folds: foldsOf(r.checkpoint, deps, birthday) };
 }
 
 /**
@@ -115,7 +145,7 @@ export async function processSegment(
         // Touches before the state write: if the segment dies in between, the rerun plans them again
         // (touch keys make that harmless); after it, the customer would count as done for the night.
         if (deps.touches) await planNightTouches(r.state, r.derived, contrib.trailingSpendMinor, night, deps.config, deps.touches);
-        if (await deps.customers.saveState(r.state, r.rec.rev, { derived: r.derived, health, dueDate })) {
+        if (await deps.customers.saveState(r.state, r.rec.rev, { derived: r.derived, health, dueDate, ...(r.folds ? { folds: r.folds } : {}) })) {
           applyContribution(totals, prev, -1);
           applyContribution(totals, contrib, 1);
           return;

@@ -41,8 +41,33 @@ export class MemoryCustomerStore implements CustomerStore {
     return 'written';
   }
 
-  putOrders(orders: readonly OrderRecord[]): Promise<PutOutcome[]> {
-    return mapLanes(orders, 4, (o) => this.putOrder(o));
+  async putOrders(orders: readonly OrderRecord[], changedFrom?: (string | undefined)[]): Promise<PutOutcome[]> {
+    // The day each order was under before this batch: a written version changed its own day and that one.
+    const before = orders.map((o) => this.orders.get(o.customerId)?.get(o.key)?.localDate);
+    const out = await mapLanes(orders, 4, (o) => this.putOrder(o));
+    if (changedFrom)
+      for (let i = 0; i < orders.length; i++) {
+        const o = orders[i]!;
+        const old = before[i];
+        changedFrom[i] = out[i] === 'written' ? (old !== undefined && old < o.localDate ? old : o.localDate) : undefined;
+      }
+    return out;
+  }
+
+  async loadOrdersFrom(id: string, day: string): Promise<OrderRecord[]> {
+    await this.beforeOp('loadOrdersFrom');
+    await this.yieldRandomly();
+    const out = [...(this.orders.get(id)?.values() ?? [])].filter((o) => o.localDate >= day);
+    this.itemsRead += out.length;
+    return out;
+  }
+
+  async loadOrders(id: string, keys: readonly string[]): Promise<OrderRecord[]> {
+    await this.beforeOp('loadOrders');
+    const m = this.orders.get(id);
+    const out = keys.flatMap((k) => (m?.get(k) ? [m.get(k)!] : []));
+    this.itemsRead += out.length;
+    return out;
   }
 
   async loadCustomer(id: string) {
