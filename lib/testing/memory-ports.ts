@@ -14,6 +14,8 @@ export class MemoryCustomerStore implements CustomerStore {
   orders = new Map<string, Map<string, OrderRecord>>();
   states = new Map<string, { rev: number; state: CustomerState } & CustomerExtras>();
   itemsRead = 0;
+  /** Order items returned by loadCustomer, loadOrdersFrom and loadOrders (what a hot customer costs). */
+  ordersRead = 0;
   profiles = new Map<string, { rev: number; profile?: MemberProfile; erased?: ErasureMark }>();
   writes = 0;
   /** Called before every operation; throw from it to inject a crash. */
@@ -58,7 +60,7 @@ export class MemoryCustomerStore implements CustomerStore {
     await this.beforeOp('loadOrdersFrom');
     await this.yieldRandomly();
     const out = [...(this.orders.get(id)?.values() ?? [])].filter((o) => o.localDate >= day);
-    this.itemsRead += out.length;
+    this.ordersRead += out.length;
     return out;
   }
 
@@ -66,7 +68,7 @@ export class MemoryCustomerStore implements CustomerStore {
     await this.beforeOp('loadOrders');
     const m = this.orders.get(id);
     const out = keys.flatMap((k) => (m?.get(k) ? [m.get(k)!] : []));
-    this.itemsRead += out.length;
+    this.ordersRead += out.length;
     return out;
   }
 
@@ -76,7 +78,9 @@ export class MemoryCustomerStore implements CustomerStore {
     const rec = this.record(id);
     await this.yieldRandomly(); // other tasks may write between the state read and the order read
     const p = this.profiles.get(id);
-    return { ...rec, ...(p?.profile && !p.erased ? { profile: structuredClone(p.profile) } : {}), orders: [...(this.orders.get(id)?.values() ?? [])] };
+    const orders = [...(this.orders.get(id)?.values() ?? [])];
+    this.ordersRead += orders.length;
+    return { ...rec, ...(p?.profile && !p.erased ? { profile: structuredClone(p.profile) } : {}), orders };
   }
 
   private record(id: string): CustomerRecord {
