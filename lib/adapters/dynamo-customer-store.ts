@@ -161,6 +161,10 @@ export class DynamoCustomerStore implements CustomerStore, FileLedger, PrivacyCu
   }
 
   async loadCustomer(customerId: string): Promise<CustomerRecord & { orders: OrderRecord[]; profile?: MemberProfile }> {
+    return this.loadCustomerHead(customerId, Infinity);
+  }
+
+  async loadCustomerHead(customerId: string, maxOrders: number): Promise<CustomerRecord & { orders: OrderRecord[]; profile?: MemberProfile; complete: boolean }> {
     let rec: CustomerRecord = { customerId, rev: 0 };
     let profile: MemberProfile | undefined;
     const orders: OrderRecord[] = [];
@@ -174,6 +178,8 @@ export class DynamoCustomerStore implements CustomerStore, FileLedger, PrivacyCu
           ExpressionAttributeValues: { ':pk': { S: customerPk(customerId) }, ':from': { S: PROFILE_SK } },
           ConsistentRead: true,
           ExclusiveStartKey: start,
+          // Profile and state item, then up to maxOrders orders (a Query pays for what it reads, so the page is cut).
+          ...(Number.isFinite(maxOrders) ? { Limit: maxOrders + 2 } : {}),
           ReturnConsumedCapacity: 'TOTAL',
         }),
       );
@@ -186,8 +192,8 @@ export class DynamoCustomerStore implements CustomerStore, FileLedger, PrivacyCu
         else if (sk?.startsWith('O#') && item.o?.S) orders.push(JSON.parse(item.o.S) as OrderRecord);
       }
       start = r.LastEvaluatedKey;
-    } while (start);
-    return { ...rec, ...(profile ? { profile } : {}), orders };
+    } while (start && orders.length < maxOrders);
+    return { ...rec, ...(profile ? { profile } : {}), orders, complete: !start };
   }
 
   /** The state item alone (a nightly retry after a lost race). */

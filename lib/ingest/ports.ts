@@ -52,13 +52,16 @@ export interface CustomerStore {
    */
   putOrders(orders: readonly OrderRecord[], changedFrom?: (string | undefined)[]): Promise<PutOutcome[]>;
   /** Consistent read of the customer's orders dated on or after `day`; undefined when the store cannot. */
+  /**
+   * loadCustomer, but stopping after about `maxOrders` orders: `complete` says whether that was all of them. A small
+   * customer costs one request as before; a large one gives its state item (checkpoints) and profile without its history.
+   */
+  loadCustomerHead?(customerId: string, maxOrders: number): Promise<CustomerRecord & { orders: OrderRecord[]; profile?: MemberProfile; complete: boolean }>;
   loadOrdersFrom?(customerId: string, day: string): Promise<OrderRecord[] | undefined>;
   /** The stored versions of the given order keys (the originals a refund names), those that exist. */
   loadOrders?(customerId: string, keys: readonly string[]): Promise<OrderRecord[]>;
   /** Consistent read of the state revision and every order version, state read first. */
   loadCustomer(customerId: string): Promise<CustomerRecord & { orders: OrderRecord[]; profile?: MemberProfile }>;
-  /** The state item alone (consistent read). */
-  loadState?(customerId: string): Promise<CustomerRecord>;
   /** Writes the state if the stored revision is still `expectedRev`; false when someone else wrote first. */
   saveState(state: CustomerState, expectedRev: number, extras?: CustomerExtras): Promise<boolean>;
   /** The profile, or the erasure tombstone instead of it once the customer's personal data was erased. */

@@ -1,7 +1,8 @@
 import type { MomentsConfig } from '../config/schema.ts';
 import { advanceDerived, deriveFromOrders, healthContribution, type DeriveCheckpoint, type DerivedState } from '../derive/derive.ts';
 import { configKey, deriveKey, type FoldCheckpoints } from '../state/checkpoints.ts';
-import { originalsBefore } from '../state/refresh-customer.ts';
+import { HEAD_ORDERS, originalsBefore } from '../state/refresh-customer.ts';
+import type { MemberProfile } from '../members/profile.ts';
 import type { ActiveModel } from '../derive/metrics.ts';
 import type { CustomerRecord, HealthMark } from '../ingest/ports.ts';
 import { mapPool, Pool } from '../pool.ts';
@@ -40,9 +41,12 @@ export async function advanceCustomer(
   // computed past the night (an erasure keeps the derivation but recomputes the state as of its own day) is folded
   // too: the night counts only what was known up to its end.
   if (!derived || (state.nextOrderDate && state.nextOrderDate <= night) || state.asOf > night) {
-    const resumed = state.asOf <= night ? await resumeDerivation(rec, night, deps) : undefined;
+    const c = deps.customers;
+    // One request for a customer of a few orders, as before; a longer one resumes from its checkpoint if it can.
+    const page = c.loadCustomerHead ? await c.loadCustomerHead(rec.customerId, HEAD_ORDERS) : undefined;
+    const resumed = page && !page.complete && state.asOf <= night ? await resumeDerivation(page, night, deps) : undefined;
     if (resumed) return resumed;
-    const full = await deps.customers.loadCustomer(rec.customerId);
+    const full = page?.complete ? page : await c.loadCustomer(rec.customerId);
     const facts = { birthday: profileValues(full.profile).birthday };
     const r = deriveFromOrders(rec.customerId, full.orders, deps.config, night, deps.model, facts);
     return { rec: full, state: r.state, derived: r.derived, folds: foldsOf(r.checkpoint, deps, facts.birthday) };
@@ -60,22 +64,20 @@ function foldsOf(cp: DeriveCheckpoint, deps: NightlyDeps, birthday: string | nul
 }
 
 /**
- * The derivation resumed from the state item's checkpoint (lib/state/checkpoints.ts): reads the state item, the
- * profile and the orders from the checkpoint's day on. Undefined when the store cannot or the checkpoint does not
+ * The derivation resumed from the state item's checkpoint (lib/state/checkpoints.ts), from the state item and profile
+ * just read and the orders from the checkpoint's day on. Undefined when the store cannot or the checkpoint does not
  * fit (another configuration, model or birthday, or a day after the night), and the caller derives from all orders.
  */
-async function resumeDerivation(due: CustomerRecord, night: string, deps: NightlyDeps): Promise<Advanced | undefined> {
+async function resumeDerivation(rec: CustomerRecord & { profile?: MemberProfile }, night: string, deps: NightlyDeps): Promise<Advanced | undefined> {
   const c = deps.customers;
-  if (!c.loadOrdersFrom || !c.loadProfile || !due.folds?.derive) return undefined;
-  const rec = await c.loadState(due.customerId);
   const cp = rec.folds?.derive;
-  if (!cp || !rec.state || rec.state.asOf > night || cp.fold.until > addDays(night, 1)) return undefined;
-  const birthday = profileValues((await c.loadProfile(due.customerId)).profile).birthday;
+  if (!c.loadOrdersFrom || !cp || !rec.state || rec.state.asOf > night || cp.fold.until > addDays(night, 1)) return undefined;
+  const birthday = profileValues(rec.profile).birthday;
   if (rec.folds?.deriveKey !== deriveKey(deps.config, deps.model?.version, birthday)) return undefined;
-  const orders = await c.loadOrdersFrom(due.customerId, cp.fold.until);
+  const orders = await c.loadOrdersFrom(rec.customerId, cp.fold.until);
   if (!orders) return undefined;
-  const originalMonth = await originalsBefore(c, due.customerId, orders, cp.fold.until, night);
-  const r = deriveFromOrders(due.customerId, orders, deps.config, night, deps.model, { birthday }, { from: cp, originalMonth });
+  const originalMonth = await originalsBefore(c, rec.customerId, orders, cp.fold.until, night);
+  const r = deriveFromOrders(rec.customerId, orders, deps.config, night, deps.model, { birthday }, { from: cp, originalMonth });
   return { rec, state: r.state, derived: r.derived, folds: foldsOf(r.checkpoint, deps, birthday) };
 }
 

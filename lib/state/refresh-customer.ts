@@ -21,6 +21,9 @@ import { DUE_NEXT_NIGHT } from '../nightly/due.ts';
  * whole history is ~20x the cost of its state, and the nightly visits every changed customer anyway: this keeps
  * the ingest Lambda to parse, validate, store and aggregate.
  */
+/** Orders a refresh reads in its first request: a customer with more resumes from its checkpoint when it can. */
+export const HEAD_ORDERS = 25;
+
 export async function refreshCustomer(
   store: CustomerStore,
   customerId: string,
@@ -38,13 +41,15 @@ export async function refreshCustomer(
   changedFrom?: string,
 ): Promise<{ state: CustomerState; attempts: number; changed: boolean; resumed?: boolean }> {
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const resumed = changedFrom !== undefined && !mapDerived ? await resume(store, customerId, config, asOf, changedFrom) : undefined;
+    // One request as before for a customer of a few orders; a longer one resumes from its checkpoint if it can.
+    const page = store.loadCustomerHead ? await store.loadCustomerHead(customerId, HEAD_ORDERS) : { ...(await store.loadCustomer(customerId)), complete: true };
+    const resumed = !page.complete && changedFrom !== undefined && !mapDerived ? await resume(store, page, config, asOf, changedFrom) : undefined;
     let rec: CustomerRecord;
     let state: CustomerState;
     let head: StateFold;
     if (resumed) ({ rec, state, head } = resumed);
     else {
-      const full = await store.loadCustomer(customerId);
+      const full = page.complete ? page : await store.loadCustomer(customerId);
       const f = foldOrders(undefined, full.orders, config, asOf);
       rec = full;
       head = f.fold;
@@ -72,17 +77,18 @@ export async function refreshCustomer(
 /**
  * The state from the state item's fold and the orders from its day on, when that fold is usable: made under this
  * configuration, not past `asOf`, not after the first changed day, and no original arriving for a refund it folded
- * without one. Undefined otherwise (the caller reads everything). The state item is read first, as loadCustomer does.
+ * without one. Undefined otherwise (the caller reads everything). `rec` is the state item as just read (before the
+ * orders, as loadCustomer reads it).
  */
 export async function resume(
   store: CustomerStore,
-  customerId: string,
+  rec: CustomerRecord,
   config: MomentsConfig,
   asOf: string,
   changedFrom: string,
 ): Promise<{ rec: CustomerRecord; state: CustomerState; head: StateFold } | undefined> {
-  if (!store.loadState || !store.loadOrdersFrom) return undefined;
-  const rec = await store.loadState(customerId);
+  const customerId = rec.customerId;
+  if (!store.loadOrdersFrom) return undefined;
   const head = rec.folds?.head;
   if (!head || rec.folds?.key !== configKey(config) || head.until > changedFrom || head.until > addDays(asOf, 1)) return undefined;
   const orders = await store.loadOrdersFrom(customerId, head.until);

@@ -56,6 +56,17 @@ export class MemoryCustomerStore implements CustomerStore {
     return out;
   }
 
+  /** Overrides loadCustomerHead's page size (0: every customer with orders looks long, so refreshes try to resume). */
+  headLimit: number | undefined;
+
+  async loadCustomerHead(id: string, pageOrders: number) {
+    const maxOrders = this.headLimit ?? pageOrders;
+    const full = await this.loadCustomer(id);
+    const complete = full.orders.length <= maxOrders;
+    if (!complete) this.ordersRead -= full.orders.length - maxOrders;
+    return { ...full, orders: complete ? full.orders : full.orders.slice(0, maxOrders), complete };
+  }
+
   async loadOrdersFrom(id: string, day: string): Promise<OrderRecord[]> {
     await this.beforeOp('loadOrdersFrom');
     await this.yieldRandomly();
