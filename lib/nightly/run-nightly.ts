@@ -49,7 +49,8 @@ export async function advanceCustomer(
     const full = page?.complete ? page : await c.loadCustomer(rec.customerId);
     const facts = { birthday: profileValues(full.profile).birthday };
     const r = deriveFromOrders(rec.customerId, full.orders, deps.config, night, deps.model, facts);
-    return { rec: full, state: r.state, derived: r.derived, folds: foldsOf(r.checkpoint, deps, facts.birthday) };
+    // Checkpoints only for a customer too long for one page (see refreshCustomer).
+    return { rec: full, state: r.state, derived: r.derived, ...(page && !page.complete ? { folds: foldsOf(r.checkpoint, deps, facts.birthday) } : {}) };
   }
   while (derived.nextDue && derived.nextDue <= night) {
     const e = derived.nextDue;

@@ -64,8 +64,10 @@ export async function refreshCustomer(
     // The night's checkpoint stays when this change is on or after its day (and so does its key: same facts).
     const old = rec.folds;
     const keep = resumed && old?.derive && old.deriveKey && changedFrom !== undefined && old.derive.fold.until <= changedFrom;
-    const folds: FoldCheckpoints = { key: configKey(config), head, ...(keep ? { derive: old.derive, deriveKey: old.deriveKey } : {}) };
-    const ok = await store.saveState(state, rec.rev, { ...derived, ...(rec.health ? { health: rec.health } : {}), dueDate: DUE_NEXT_NIGHT, folds });
+    // Only a customer too long for one page keeps checkpoints: a short one is read whole anyway, and its state item
+    // stays under 1 KB (one write unit).
+    const folds: FoldCheckpoints | undefined = page.complete ? undefined : { key: configKey(config), head, ...(keep ? { derive: old.derive, deriveKey: old.deriveKey } : {}) };
+    const ok = await store.saveState(state, rec.rev, { ...derived, ...(rec.health ? { health: rec.health } : {}), dueDate: DUE_NEXT_NIGHT, ...(folds ? { folds } : {}) });
     if (ok) return { state, attempts: attempt, changed: true, resumed: !!resumed };
     // Exponential backoff with full jitter: two invocations refreshing the same customers in the same order (parts
     // of one split file) must fall out of step, even on a slow store.
