@@ -36,6 +36,11 @@ export const INGEST_ENTRY = fileURLToPath(new URL('../functions/ingest/handler.t
 
 /** CDK context keys (`cdk deploy -c key=value`) for the settings the stack props leave out. */
 export const CONTEXT_KEYS = {
+  /**
+   * `false` leaves out the byDay local index. An LSI can only be made with the table: adding it to a table deployed
+   * before it would REPLACE the table. Such a stack sets this to false and keeps reading whole partitions.
+   */
+  byDayIndex: 'moments:byDayIndex',
   nightlyTime: 'moments:nightlyTime',
   timeZone: 'moments:timeZone',
   sesIdentity: 'moments:sesIdentity',
@@ -174,12 +179,15 @@ export class MomentsStack extends Stack {
       });
     }
     // Orders by day within a customer, so a refresh reads only what changed (an LSI: it reads consistently; it can
-    // only be created with the table, so a stack deployed before it keeps reading whole partitions).
-    this.table.addLocalSecondaryIndex({
-      indexName: LOCAL_INDEX.name,
-      sortKey: { name: LOCAL_INDEX.sk, type: dynamodb.AttributeType.STRING },
-      projectionType: dynamodb.ProjectionType.ALL,
-    });
+    // only be created with the table: a stack deployed before it sets moments:byDayIndex=false, see CONTEXT_KEYS).
+    const byDay = contextString(this, CONTEXT_KEYS.byDayIndex);
+    if (byDay !== undefined && byDay !== 'true' && byDay !== 'false') throw new Error(`context ${CONTEXT_KEYS.byDayIndex} must be true or false, got ${JSON.stringify(byDay)}`);
+    if (byDay !== 'false')
+      this.table.addLocalSecondaryIndex({
+        indexName: LOCAL_INDEX.name,
+        sortKey: { name: LOCAL_INDEX.sk, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
 
     // --- Ingest ----------------------------------------------------------------------------------
     this.ingestDlq = new sqs.Queue(this, 'IngestDlq', {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
 import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { INDEXES, LOCAL_INDEX } from '../../lib/adapters/provision.ts';
@@ -107,6 +108,13 @@ describe('table indexes', () => {
       },
     ]);
     expect([LOCAL_INDEX.name, LOCAL_INDEX.sk]).toEqual(['byDay', 'od']);
+  });
+
+  it('leaves the LSI out for a stack whose table predates it (adding one would replace the table)', () => {
+    const t = Template.fromStack(newStack({}, { 'moments:byDayIndex': 'false' }));
+    const table = Object.values(t.findResources('AWS::DynamoDB::Table'))[0]!['Properties'] as Record<string, unknown>;
+    expect(table['LocalSecondaryIndexes']).toBeUndefined();
+    expect(() => newStack({}, { 'moments:byDayIndex': 'no' })).toThrow('moments:byDayIndex must be true or false');
   });
 
   it('is declared from the same list the local stack provisions', () => {
