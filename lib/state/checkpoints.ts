@@ -1,0 +1,32 @@
+import type { MomentsConfig } from '../config/schema.ts';
+import type { DeriveCheckpoint } from '../derive/derive.ts';
+import { ContentHash } from '../orders/content-hash.ts';
+import type { StateFold } from './state-fold.ts';
+
+/**
+ * What a customer's state item keeps so that the next refresh or night reads only the orders from a day on, not the
+ * whole history (issue 12, item 11): the order fold at the end of the last refresh (`head`, lib/state/state-fold.ts)
+ * and, once a night derived the customer, where that derivation can go on (`derive`). Both are only as good as the
+ * configuration they were made under (`key`) and, for `derive`, the model and the member facts (`deriveKey`); any
+ * order change before a checkpoint's day makes it useless, and whoever makes such a change refolds from the start.
+ */
+export interface FoldCheckpoints {
+  key: string;
+  head: StateFold;
+  derive?: DeriveCheckpoint;
+  deriveKey?: string;
+}
+
+const keys = new WeakMap<MomentsConfig, string>();
+
+/** A digest of the configuration: a checkpoint made under another one is not resumed. */
+export function configKey(config: MomentsConfig): string {
+  let k = keys.get(config);
+  if (k === undefined) keys.set(config, (k = new ContentHash().text(JSON.stringify(config)).hex()));
+  return k;
+}
+
+/** The derivation also depends on the model (pAlive) and the birthday (touch dates). */
+export function deriveKey(config: MomentsConfig, modelVersion: string | undefined, birthday: string | null | undefined): string {
+  return `${configKey(config)}|${modelVersion ?? ''}|${birthday ?? ''}`;
+}
