@@ -1,6 +1,6 @@
 import type { MomentsConfig } from '../config/schema.ts';
 import { advanceDerived, CannotResume, deriveFromOrders, healthContribution, type DeriveCheckpoint, type DerivedState } from '../derive/derive.ts';
-import { configKey, deriveKey, type FoldCheckpoints } from '../state/checkpoints.ts';
+import { configKey, deriveKey, fitFolds, type FoldCheckpoints } from '../state/checkpoints.ts';
 import { HEAD_ORDERS, originalsBefore } from '../state/refresh-customer.ts';
 import type { MemberProfile } from '../members/profile.ts';
 import type { ActiveModel } from '../derive/metrics.ts';
@@ -155,7 +155,8 @@ export async function processSegment(
         // Touches before the state write: if the segment dies in between, the rerun plans them again
         // (touch keys make that harmless); after it, the customer would count as done for the night.
         if (deps.touches) await planNightTouches(r.state, r.derived, contrib.trailingSpendMinor, night, deps.config, deps.touches);
-        if (await deps.customers.saveState(r.state, r.rec.rev, { derived: r.derived, health, dueDate, ...(r.folds ? { folds: r.folds } : {}) })) {
+        const folds = fitFolds(r.folds);
+        if (await deps.customers.saveState(r.state, r.rec.rev, { derived: r.derived, health, dueDate, ...(folds ? { folds } : {}) })) {
           applyContribution(totals, prev, -1);
           applyContribution(totals, contrib, 1);
           return;

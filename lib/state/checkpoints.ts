@@ -30,3 +30,16 @@ export function configKey(config: MomentsConfig): string {
 export function deriveKey(config: MomentsConfig, modelVersion: string | undefined, birthday: string | null | undefined): string {
   return `${configKey(config)}|${modelVersion ?? ''}|${birthday ?? ''}`;
 }
+
+/**
+ * The checkpoints' share of the state item: DynamoDB refuses an item over 400 KB, and the state, the derivation and its
+ * histories need room beside them. The folds grow with the history (per-day maps, and one entry per original named by
+ * a refund: 193 KB at 100,000 orders with 1,000 such refunds, BENCHMARKS.md).
+ */
+export const MAX_FOLDS_BYTES = 200_000;
+
+/** The checkpoints to store, or undefined when they are too large: that customer's refreshes read everything again. */
+export function fitFolds(folds: FoldCheckpoints | undefined): FoldCheckpoints | undefined {
+  if (!folds) return undefined;
+  return Buffer.byteLength(JSON.stringify(folds)) <= MAX_FOLDS_BYTES ? folds : undefined;
+}

@@ -2,7 +2,7 @@ import type { MomentsConfig } from '../config/schema.ts';
 import type { CustomerStore } from '../ingest/ports.ts';
 import { stateOfFold, type CustomerState } from './customer-state.ts';
 import { foldOrders, type StateFold } from './state-fold.ts';
-import { configKey, type FoldCheckpoints } from './checkpoints.ts';
+import { configKey, fitFolds } from './checkpoints.ts';
 import type { CustomerRecord } from '../ingest/ports.ts';
 import { addDays, monthOf } from '../time.ts';
 import type { DerivedState } from '../derive/derive.ts';
@@ -66,7 +66,7 @@ export async function refreshCustomer(
     const keep = resumed && old?.derive && old.deriveKey && changedFrom !== undefined && old.derive.fold.until <= changedFrom;
     // Only a customer too long for one page keeps checkpoints: a short one is read whole anyway, and its state item
     // stays under 1 KB (one write unit).
-    const folds: FoldCheckpoints | undefined = page.complete ? undefined : { key: configKey(config), head, ...(keep ? { derive: old.derive, deriveKey: old.deriveKey } : {}) };
+    const folds = fitFolds(page.complete ? undefined : { key: configKey(config), head, ...(keep ? { derive: old.derive, deriveKey: old.deriveKey } : {}) });
     const ok = await store.saveState(state, rec.rev, { ...derived, ...(rec.health ? { health: rec.health } : {}), dueDate: DUE_NEXT_NIGHT, ...(folds ? { folds } : {}) });
     if (ok) return { state, attempts: attempt, changed: true, resumed: !!resumed };
     // Exponential backoff with full jitter: two invocations refreshing the same customers in the same order (parts
