@@ -20,7 +20,7 @@ import type { PrivacyCustomers } from '../privacy/ports.ts';
 import { CapacityMeter } from './capacity.ts';
 import { isConditionFailure } from './condition-failure.ts';
 import { mapLanes } from '../pool.ts';
-import type { FoldCheckpoints } from '../state/checkpoints.ts';
+import { foldsFromJson, foldsToJson } from '../state/checkpoints.ts';
 
 import { LOCAL_INDEX } from './provision.ts';
 
@@ -52,7 +52,7 @@ function recordOf(item: Record<string, AttributeValue>): CustomerRecord {
   if (item.d?.S) rec.derived = JSON.parse(item.d.S) as DerivedState;
   if (item.h?.S) rec.health = JSON.parse(item.h.S) as CustomerRecord['health'];
   rec.dueDate = item.dueSk?.S ? item.dueSk.S.slice(0, 10) : null;
-  if (item.f?.S) rec.folds = JSON.parse(item.f.S) as FoldCheckpoints;
+  if (item.f?.S) rec.folds = foldsFromJson(item.f.S);
   return rec;
 }
 
@@ -306,7 +306,7 @@ export class DynamoCustomerStore implements CustomerStore, FileLedger, PrivacyCu
       customerId: { S: id },
     };
     if (extras.derived) item['d'] = { S: JSON.stringify(extras.derived) };
-    if (extras.folds) item['f'] = { S: JSON.stringify(extras.folds) };
+    if (extras.folds) item['f'] = { S: foldsToJson(extras.folds) };
     if (extras.health) {
       item['h'] = { S: JSON.stringify(extras.health) };
       item['nightShard'] = { S: `N#${shard}` };

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config/schema.ts';
 import type { OrderRecord } from '../../lib/orders/order.ts';
-import { configKey, fitFolds, MAX_FOLDS_BYTES } from '../../lib/state/checkpoints.ts';
+import { configKey, fitFolds, foldsFromJson, foldsToJson, MAX_FOLDS_BYTES } from '../../lib/state/checkpoints.ts';
+import { deriveFromOrders } from '../../lib/derive/derive.ts';
 import { foldOrders } from '../../lib/state/state-fold.ts';
 import { addDays } from '../../lib/time.ts';
 
@@ -25,5 +26,19 @@ describe('fitFolds: checkpoints never push the state item past DynamoDB 400 KB',
     expect(Buffer.byteLength(JSON.stringify(large))).toBeGreaterThan(MAX_FOLDS_BYTES);
     expect(fitFolds(large)).toBeUndefined();
     expect(fitFolds(undefined)).toBeUndefined();
+  });
+
+  it('stores the fold once when the derivation ended where the state did (after a night), and reads back the same', () => {
+    const orders = history(300);
+    const cp = deriveFromOrders('C', orders, config, '2026-01-01').checkpoint;
+    const same = { key: configKey(config), head: cp.fold, derive: cp, deriveKey: 'k' };
+    const text = foldsToJson(same);
+    expect(JSON.stringify(foldsFromJson(text))).toBe(JSON.stringify(same));
+    expect(text.length).toBeLessThan(JSON.stringify(same).length - 0.9 * JSON.stringify(cp.fold).length);
+    expect(foldsFromJson(text).derive!.fold).not.toBe(foldsFromJson(text).head);
+    // Different folds: both kept.
+    const other = { ...same, head: foldOrders(undefined, orders, config, '2026-02-01').fold };
+    expect(foldsToJson(other)).toBe(JSON.stringify(other));
+    expect(JSON.stringify(foldsFromJson(foldsToJson(other)))).toBe(JSON.stringify(other));
   });
 });
