@@ -13,12 +13,14 @@ import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import { makeTableAdapters } from '../lib/adapters/table-factory.ts';
 import { orderItem } from '../lib/adapters/dynamo-customer-store.ts';
 import { defaultConfig } from '../lib/config/schema.ts';
+import { deriveFromOrders } from '../lib/derive/derive.ts';
 import { ingestObject } from '../lib/ingest/ingest-file.ts';
 import { startLocalStack } from '../lib/local/local-stack.ts';
 import { runNightly } from '../lib/nightly/run-nightly.ts';
 import type { OrderRecord } from '../lib/orders/order.ts';
 import { mapPool } from '../lib/pool.ts';
 import { mulberry32 } from '../lib/sample/generate-sample.ts';
+import { foldsToJson } from '../lib/state/checkpoints.ts';
 import { refreshCustomer } from '../lib/state/refresh-customer.ts';
 import { CLOSED, NIGHT } from '../lib/testing/nightly-load.ts';
 import { MemoryObjectStore } from '../lib/testing/memory-ports.ts';
@@ -61,8 +63,10 @@ export function history(n: number, seed = 20261206): OrderRecord[] {
 interface Figures {
   orders: number;
   loadSeconds: number;
-  ingest: { itemsRead: number; itemsWritten: number; seconds: number };
-  night: { itemsRead: number; itemsWritten: number; seconds: number };
+  ingest: { itemsRead: number; itemsWritten: number; readUnits: number; writeUnits: number; seconds: number };
+  night: { itemsRead: number; itemsWritten: number; readUnits: number; writeUnits: number; seconds: number };
+  /** The state item's size after the night (state, derivation, checkpoints as stored), KB of JSON: what each of its writes pays for. */
+  stateItemKb: number;
 }
 
 async function scenario(n: number): Promise<Figures> {
@@ -89,10 +93,12 @@ async function scenario(n: number): Promise<Figures> {
     const loadSeconds = (performance.now() - t0) / 1000;
 
     const meters = [a.customers.meter, a.nightly.meter];
-    const snap = () => ({ r: meters.reduce((s, m) => s + m.itemsRead, 0), w: meters.reduce((s, m) => s + m.itemsWritten, 0), t: performance.now() });
+    const sum = (k: 'itemsRead' | 'itemsWritten' | 'readUnits' | 'writeUnits') => meters.reduce((s, m) => s + m[k], 0);
+    const snap = () => ({ r: sum('itemsRead'), w: sum('itemsWritten'), ru: sum('readUnits'), wu: sum('writeUnits'), t: performance.now() });
     const since = (b: ReturnType<typeof snap>) => {
       const e = snap();
-      return { itemsRead: e.r - b.r, itemsWritten: e.w - b.w, seconds: Math.round((e.t - b.t) / 10) / 100 };
+      const r1 = (x: number) => Math.round(x * 10) / 10;
+      return { itemsRead: e.r - b.r, itemsWritten: e.w - b.w, readUnits: r1(e.ru - b.ru), writeUnits: r1(e.wu - b.wu), seconds: Math.round((e.t - b.t) / 10) / 100 };
     };
 
     log(`${n} orders: the day's file (one order on ${NIGHT}) ...`);
@@ -109,10 +115,16 @@ async function scenario(n: number): Promise<Figures> {
     const [night] = await runNightly(NIGHT, { customers: a.customers, ledger: a.nightly, config });
     const nightFig = since(b);
     if (night?.customersProcessed !== 1) throw new Error(`the night processed ${night?.customersProcessed} customers`);
+    // Outside the figures: what was stored equals the derivation from every order.
     const rec = await a.customers.loadState(HOT);
-    if (rec.state?.lastOrderDate !== NIGHT || rec.derived?.asOf !== NIGHT) throw new Error('the new order is not in the state');
+    const all = await a.customers.loadCustomer(HOT);
+    const truth = deriveFromOrders(HOT, all.orders, config, NIGHT);
+    if (rec.state?.lastOrderDate !== NIGHT) throw new Error('the new order is not in the state');
+    if (JSON.stringify(rec.state) !== JSON.stringify(truth.state) || JSON.stringify(rec.derived) !== JSON.stringify(truth.derived))
+      throw new Error('the stored state or derivation differs from the one derived from every order');
     log(`${n} orders: ingest ${JSON.stringify(ingest)}, night ${JSON.stringify(nightFig)}`);
-    return { orders: n, loadSeconds: Math.round(loadSeconds * 10) / 10, ingest, night: nightFig };
+    const stateItemKb = Math.round((JSON.stringify(rec.state).length + JSON.stringify(rec.derived ?? null).length + (rec.folds ? foldsToJson(rec.folds) : 'null').length) / 102.4) / 10;
+    return { orders: n, loadSeconds: Math.round(loadSeconds * 10) / 10, ingest, night: nightFig, stateItemKb };
   } finally {
     a.dynamodb.destroy();
     await stack.stop();

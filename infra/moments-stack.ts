@@ -7,7 +7,7 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ingestEnvSchema } from '../functions/ingest/env.ts';
-import { INDEXES } from '../lib/adapters/provision.ts';
+import { INDEXES, LOCAL_INDEX } from '../lib/adapters/provision.ts';
 import { SERVICES } from '../lib/observability/metric-names.ts';
 import { DATA_RETENTION_DEFAULTS, dataBucketLifecycleRules, type DataRetention } from './constructs/data-lifecycle.ts';
 import { bindBucket, bindTable, DEFAULT_LOG_RETENTION, MomentsFunction } from './constructs/moments-function.ts';
@@ -36,6 +36,11 @@ export const INGEST_ENTRY = fileURLToPath(new URL('../functions/ingest/handler.t
 
 /** CDK context keys (`cdk deploy -c key=value`) for the settings the stack props leave out. */
 export const CONTEXT_KEYS = {
+  /**
+   * `false` leaves out the byDay local index. An LSI can only be made with the table: adding it to a table deployed
+   * before it would REPLACE the table. Such a stack sets this to false and keeps reading whole partitions.
+   */
+  byDayIndex: 'moments:byDayIndex',
   nightlyTime: 'moments:nightlyTime',
   timeZone: 'moments:timeZone',
   sesIdentity: 'moments:sesIdentity',
@@ -173,6 +178,16 @@ export class MomentsStack extends Stack {
         projectionType: dynamodb.ProjectionType.ALL,
       });
     }
+    // Orders by day within a customer, so a refresh reads only what changed (an LSI: it reads consistently; it can
+    // only be created with the table: a stack deployed before it sets moments:byDayIndex=false, see CONTEXT_KEYS).
+    const byDay = contextString(this, CONTEXT_KEYS.byDayIndex);
+    if (byDay !== undefined && byDay !== 'true' && byDay !== 'false') throw new Error(`context ${CONTEXT_KEYS.byDayIndex} must be true or false, got ${JSON.stringify(byDay)}`);
+    if (byDay !== 'false')
+      this.table.addLocalSecondaryIndex({
+        indexName: LOCAL_INDEX.name,
+        sortKey: { name: LOCAL_INDEX.sk, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
 
     // --- Ingest ----------------------------------------------------------------------------------
     this.ingestDlq = new sqs.Queue(this, 'IngestDlq', {

@@ -1,6 +1,6 @@
 import {
-  ScanCommand,
   BatchGetItemCommand,
+  ScanCommand,
   type BatchGetItemCommandOutput,
   DeleteItemCommand,
   GetItemCommand,
@@ -20,13 +20,20 @@ import type { PrivacyCustomers } from '../privacy/ports.ts';
 import { CapacityMeter } from './capacity.ts';
 import { isConditionFailure } from './condition-failure.ts';
 import { mapLanes } from '../pool.ts';
+import { foldsFromJson, foldsToJson } from '../state/checkpoints.ts';
+
+import { LOCAL_INDEX } from './provision.ts';
+
+/** The local secondary index of order items by day (lib/adapters/provision.ts creates it with the table). */
+const BY_DAY_INDEX = LOCAL_INDEX.name;
 
 /**
  * Single-table layout, one partition per customer so one Query reads everything a recompute needs:
  *   pk C#<id>  sk #PROFILE   member profile (rev, p); after a personal-data erasure the tombstone (rev, erased),
  *                            with p still held only while the erasure is under way
  *   pk C#<id>  sk #STATE     derived state (rev, s); sorts before the orders, so a Query reads it first
- *   pk C#<id>  sk O#<key>    order version (v, o): the source of truth
+ *   pk C#<id>  sk O#<key>    order version (v, o, od): the source of truth; od = <localDate>#<key> sorts them by day
+ *                            in the local index `byDay`, so a refresh can read the orders from a day on
  *   pk F#<key> sk E#<etag>   ingest ledger: the summary of a processed file
  *   pk O#<id>  sk #OWNER     who an order id belongs to (rev, o: lib/ingest/order-owner.ts); order ids are brand-wide
  */
@@ -45,12 +52,13 @@ function recordOf(item: Record<string, AttributeValue>): CustomerRecord {
   if (item.d?.S) rec.derived = JSON.parse(item.d.S) as DerivedState;
   if (item.h?.S) rec.health = JSON.parse(item.h.S) as CustomerRecord['health'];
   rec.dueDate = item.dueSk?.S ? item.dueSk.S.slice(0, 10) : null;
+  if (item.f?.S) rec.folds = foldsFromJson(item.f.S);
   return rec;
 }
 
 /** An order version's item (putOrder's, and a benchmark's bulk load of a history). */
 export function orderItem(o: OrderRecord): Record<string, AttributeValue> {
-  return { pk: { S: customerPk(o.customerId) }, sk: { S: `O#${o.key}` }, v: { S: o.version }, o: { S: JSON.stringify(o) } };
+  return { pk: { S: customerPk(o.customerId) }, sk: { S: `O#${o.key}` }, v: { S: o.version }, od: { S: `${o.localDate}#${o.key}` }, o: { S: JSON.stringify(o) } };
 }
 
 /** Order writes in flight per ingest (the SDK's default socket pool is 50). */
@@ -68,6 +76,11 @@ export class DynamoCustomerStore implements CustomerStore, FileLedger, PrivacyCu
   }
 
   async putOrder(o: OrderRecord): Promise<PutOutcome> {
+    return (await this.putOrderTracked(o)).outcome;
+  }
+
+  /** The write, and for a written version the earliest day it changed: its own, or the replaced version's. */
+  private async putOrderTracked(o: OrderRecord): Promise<{ outcome: PutOutcome; from?: string }> {
     try {
       const r = await this.client.send(
         new PutItemCommand({
@@ -75,16 +88,18 @@ export class DynamoCustomerStore implements CustomerStore, FileLedger, PrivacyCu
           Item: orderItem(o),
           ConditionExpression: 'attribute_not_exists(sk) OR v < :v',
           ExpressionAttributeValues: { ':v': { S: o.version } },
+          ReturnValues: 'ALL_OLD',
           ReturnConsumedCapacity: 'TOTAL',
         }),
       );
       this.meter.add('write', r.ConsumedCapacity);
       this.meter.itemsWritten++;
-      return 'written';
+      const old = r.Attributes?.o?.S ? (JSON.parse(r.Attributes.o.S) as OrderRecord).localDate : undefined;
+      return { outcome: 'written', from: old !== undefined && old < o.localDate ? old : o.localDate };
     } catch (e) {
       if (isConditionFailure(e)) {
         this.meter.requests++;
-        return 'unchanged';
+        return { outcome: 'unchanged' };
       }
       throw e;
     }
@@ -137,11 +152,71 @@ export class DynamoCustomerStore implements CustomerStore, FileLedger, PrivacyCu
   }
 
   /** Conditional puts cannot be batched (BatchWriteItem has no conditions): PutOrderConcurrency at a time. */
-  putOrders(orders: readonly OrderRecord[]): Promise<PutOutcome[]> {
-    return mapLanes(orders, PUT_ORDER_CONCURRENCY, (o) => this.putOrder(o));
+  async putOrders(orders: readonly OrderRecord[], changedFrom?: (string | undefined)[]): Promise<PutOutcome[]> {
+    const r = await mapLanes(orders, PUT_ORDER_CONCURRENCY, (o) => this.putOrderTracked(o));
+    if (changedFrom) for (let i = 0; i < r.length; i++) changedFrom[i] = r[i]!.from;
+    return r.map((x) => x.outcome);
+  }
+
+  /**
+   * The customer's orders dated on or after `day`, through the byDay index (consistent: a local index can be).
+   * Undefined on a table made before the index existed (it cannot be added later): the caller reads everything.
+   */
+  async loadOrdersFrom(customerId: string, day: string): Promise<OrderRecord[] | undefined> {
+    const orders: OrderRecord[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    try {
+      do {
+        const r = await this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: BY_DAY_INDEX,
+            KeyConditionExpression: 'pk = :pk AND od >= :d',
+            ExpressionAttributeValues: { ':pk': { S: customerPk(customerId) }, ':d': { S: day } },
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        );
+        this.meter.add('read', r.ConsumedCapacity);
+        for (const item of r.Items ?? []) {
+          this.meter.itemsRead++;
+          if (item.o?.S) orders.push(JSON.parse(item.o.S) as OrderRecord);
+        }
+        start = r.LastEvaluatedKey;
+      } while (start);
+    } catch (e) {
+      if ((e as { name?: string }).name === 'ValidationException') return undefined;
+      throw e;
+    }
+    return orders;
+  }
+
+  /** Stored versions of the given order keys (BatchGetItem, consistent), those that exist. */
+  async loadOrders(customerId: string, keys: readonly string[]): Promise<OrderRecord[]> {
+    const out: OrderRecord[] = [];
+    for (let i = 0; i < keys.length; i += 100) {
+      let req: Record<string, { Keys: Record<string, AttributeValue>[]; ConsistentRead: boolean }> | undefined = {
+        [this.tableName]: { Keys: keys.slice(i, i + 100).map((k) => ({ pk: { S: customerPk(customerId) }, sk: { S: `O#${k}` } })), ConsistentRead: true },
+      };
+      while (req && Object.keys(req).length) {
+        const r = await this.client.send(new BatchGetItemCommand({ RequestItems: req, ReturnConsumedCapacity: 'TOTAL' }));
+        for (const c of r.ConsumedCapacity ?? []) this.meter.add('read', c);
+        for (const item of r.Responses?.[this.tableName] ?? []) {
+          this.meter.itemsRead++;
+          if (item.o?.S) out.push(JSON.parse(item.o.S) as OrderRecord);
+        }
+        req = r.UnprocessedKeys as typeof req;
+      }
+    }
+    return out;
   }
 
   async loadCustomer(customerId: string): Promise<CustomerRecord & { orders: OrderRecord[]; profile?: MemberProfile }> {
+    return this.loadCustomerHead(customerId, Infinity);
+  }
+
+  async loadCustomerHead(customerId: string, maxOrders: number): Promise<CustomerRecord & { orders: OrderRecord[]; profile?: MemberProfile; complete: boolean }> {
     let rec: CustomerRecord = { customerId, rev: 0 };
     let profile: MemberProfile | undefined;
     const orders: OrderRecord[] = [];
@@ -155,6 +230,8 @@ export class DynamoCustomerStore implements CustomerStore, FileLedger, PrivacyCu
           ExpressionAttributeValues: { ':pk': { S: customerPk(customerId) }, ':from': { S: PROFILE_SK } },
           ConsistentRead: true,
           ExclusiveStartKey: start,
+          // Profile and state item, then up to maxOrders orders (a Query pays for what it reads, so the page is cut).
+          ...(Number.isFinite(maxOrders) ? { Limit: maxOrders + 2 } : {}),
           ReturnConsumedCapacity: 'TOTAL',
         }),
       );
@@ -167,8 +244,8 @@ export class DynamoCustomerStore implements CustomerStore, FileLedger, PrivacyCu
         else if (sk?.startsWith('O#') && item.o?.S) orders.push(JSON.parse(item.o.S) as OrderRecord);
       }
       start = r.LastEvaluatedKey;
-    } while (start);
-    return { ...rec, ...(profile ? { profile } : {}), orders };
+    } while (start && orders.length < maxOrders);
+    return { ...rec, ...(profile ? { profile } : {}), orders, complete: !start };
   }
 
   /** The state item alone (a nightly retry after a lost race). */
@@ -229,6 +306,7 @@ export class DynamoCustomerStore implements CustomerStore, FileLedger, PrivacyCu
       customerId: { S: id },
     };
     if (extras.derived) item['d'] = { S: JSON.stringify(extras.derived) };
+    if (extras.folds) item['f'] = { S: foldsToJson(extras.folds) };
     if (extras.health) {
       item['h'] = { S: JSON.stringify(extras.health) };
       item['nightShard'] = { S: `N#${shard}` };

@@ -16,6 +16,13 @@ export const INDEXES = [
 const ATTRIBUTES = ['pk', 'sk', ...INDEXES.flatMap((i) => [i.pk, i.sk])].map((AttributeName) => ({ AttributeName, AttributeType: 'S' as const }));
 
 /**
+ * Order items by day within a customer (sort `od`, lib/adapters/dynamo-customer-store.ts): a local index, as only a
+ * local index can be read consistently. It can only be made with the table; an older home goes without (the store
+ * then reads whole partitions, as before). Infra declares the same.
+ */
+export const LOCAL_INDEX = { name: 'byDay', sk: 'od' } as const;
+
+/**
  * Create the single table (PAY_PER_REQUEST, pk HASH S + sk RANGE S) if it does not exist, and wait until it
  * is ACTIVE. Idempotent: an existing table (ResourceInUseException) is fine.
  */
@@ -29,10 +36,20 @@ export async function ensureTable(
       new CreateTableCommand({
         TableName: tableName,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: ATTRIBUTES,
+        AttributeDefinitions: [...ATTRIBUTES, { AttributeName: LOCAL_INDEX.sk, AttributeType: 'S' as const }],
         KeySchema: [
           { AttributeName: 'pk', KeyType: 'HASH' },
           { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        LocalSecondaryIndexes: [
+          {
+            IndexName: LOCAL_INDEX.name,
+            KeySchema: [
+              { AttributeName: 'pk', KeyType: 'HASH' as const },
+              { AttributeName: LOCAL_INDEX.sk, KeyType: 'RANGE' as const },
+            ],
+            Projection: { ProjectionType: 'ALL' as const },
+          },
         ],
         GlobalSecondaryIndexes: INDEXES.map((i) => ({
           IndexName: i.name,

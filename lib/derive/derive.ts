@@ -1,8 +1,11 @@
 import type { MomentsConfig } from '../config/schema.ts';
 import { pAliveThresholdTime, rfmFromPurchaseDates } from '../model/bgnbd.ts';
 import type { OrderRecord } from '../orders/order.ts';
-import { computeCustomerState, type CustomerState } from '../state/customer-state.ts';
-import { addDays } from '../time.ts';
+import { stateOfFold, type CustomerState } from '../state/customer-state.ts';
+import { foldOrders, type StateFold } from '../state/state-fold.ts';
+import { byDayTimeKey } from '../state/points.ts';
+import { refundsOverFrom, refundsOverOriginal } from '../state/refund-limits.ts';
+import { addDays, monthOf } from '../time.ts';
 import { advanceState } from '../state/advance-state.ts';
 import { touchTriggerDates } from '../touches/plan.ts';
 import { evaluateStage } from './lifecycle.ts';
@@ -192,10 +195,28 @@ export function healthContribution(state: CustomerState, date: string): HealthCo
 }
 
 /**
- * The state and derived state at `asOf`, evaluated event by event from the first order: at each order date and
- * at each date the previous evaluation said something could change. Ingest calls this with the orders it just
- * read, so late-arriving orders rewrite the history they belong to.
+ * Where a derivation can resume (lib/state/state-fold.ts for the orders' side): the fold of the orders dated before
+ * `fold.until`, the last evaluation before that day and the next date time alone could change anything after it
+ * (its nextDue without the next order, which may since have changed). Valid while no order dated before
+ * `fold.until` changed, and for the same configuration, model and member facts (the caller's to check).
  */
+export interface DeriveCheckpoint {
+  fold: StateFold;
+  derived: DerivedState | null;
+  state: CustomerState | null;
+  timeDue: string | null;
+}
+
+/**
+ * The state and derived state at `asOf`, evaluated event by event from the first order: at each order date and
+ * at each date the previous evaluation said something could change. Late-arriving orders rewrite the history they
+ * belong to. From a checkpoint (`opts.from`), `orders` need only hold the orders dated on or after its
+ * `fold.until` and the result is the same as from the first order (test/unit/derive-resume.test.ts); each first
+ * evaluation in a new month after the start offers a checkpoint to `opts.onCheckpoint`.
+ */
+/** A derivation resumed from a checkpoint that the orders from its day on cannot carry on exactly: derive from all orders. */
+export class CannotResume extends Error {}
+
 export function deriveFromOrders(
   customerId: string,
   orders: readonly OrderRecord[],
@@ -203,22 +224,111 @@ export function deriveFromOrders(
   asOf: string,
   model?: ActiveModel,
   facts: CustomerFacts = {},
-): { state: CustomerState; derived: DerivedState } {
-  const orderDates = [...new Set(orders.map((o) => o.localDate))].filter((d) => d <= asOf).sort();
-  let derived: DerivedState | undefined;
-  let s: CustomerState | undefined;
-  let i = 0;
-  let d = orderDates[0];
+  opts: {
+    from?: DeriveCheckpoint;
+    originalMonth?: (orderId: string) => string | undefined;
+    /** Resuming: the originals dated before the checkpoint's day of refunds among `orders` (refund limits). */
+    originals?: (orderId: string) => OrderRecord | undefined;
+    onCheckpoint?: (cp: DeriveCheckpoint) => void;
+  } = {},
+): { state: CustomerState; derived: DerivedState; checkpoint: DeriveCheckpoint } {
+  const from = opts.from;
+  const start = from?.fold.until ?? '';
+  // Orders in (day, time, key) order once; each evaluation folds on only the days since the last one.
+  const sorted = orders.filter((o) => o.localDate >= start).sort(byDayTimeKey);
+  // Refund limits once, over every order given (from the checkpoint on, after the refunds it folded, when resuming).
+  const byId = new Map<string, OrderRecord>();
+  for (const o of orders) if (o.kind === 'order') byId.set(o.orderId, o);
+  const originals = (id: string) => byId.get(id) ?? opts.originals?.(id);
+  let over: ReadonlyMap<string, string> | null;
+  if (!from) over = refundsOverOriginal(orders);
+  else {
+    const j = refundsOverFrom(from.fold.refs, orders, start, originals);
+    if (j.unsafe) throw new CannotResume(j.unsafe);
+    over = j.over;
+  }
+  // A step the fold cannot take from where it is (beyond the bounds of exact sums, lib/state/exact-totals.ts) is
+  // folded afresh from every order; a resumed derivation has not got them all and gives up (CannotResume).
+  const step = (r: ReturnType<typeof foldOrders>, d: string): ReturnType<typeof foldOrders> => {
+    if (!r.unsafe) return r;
+    if (from) throw new CannotResume(r.unsafe);
+    return foldOrders(undefined, sorted, config, d, foldOpts);
+  };
+  const orderDates: string[] = [];
+  for (const o of sorted) if (o.localDate <= asOf && orderDates[orderDates.length - 1] !== o.localDate) orderDates.push(o.localDate);
+  // A refund's original among all the orders given (dated up to the evaluation day), else the caller's lookup.
+  const paidOn = new Map<string, string>();
+  for (const o of sorted) if (o.kind === 'order' && o.status === 'paid') paidOn.set(o.orderId, o.localDate);
+  let evalDay = '';
+  const foldOpts = {
+    over,
+    originals,
+    originalMonth: (id: string) => {
+      const d = paidOn.get(id);
+      return d !== undefined && d <= evalDay ? monthOf(d) : d === undefined ? opts.originalMonth?.(id) : undefined;
+    },
+  };
+
+  let fold: StateFold | undefined = from?.fold;
+  let derived: DerivedState | undefined = from?.derived ?? undefined;
+  // The checkpoint's next order may have changed since: it is the first order from the checkpoint on.
+  let s: CustomerState | undefined = from?.state ? { ...from.state, nextOrderDate: sorted[0]?.localDate ?? null } : undefined;
+  let next = 0; // sorted[next..] not folded yet
+  let monthStart: { month: string; fold: StateFold | undefined; at: number } | undefined;
+  let i = 0; // orderDates[i..] not evaluated yet
+  const firstTime = from ? (from.timeDue ?? undefined) : undefined;
+  let d: string | undefined = orderDates[0] !== undefined && (!firstTime || orderDates[0] < firstTime) ? orderDates[0] : firstTime;
+  let month = from && from.derived ? monthOf(from.derived.asOf) : '';
+  let evaluated = false;
   while (d !== undefined && d <= asOf) {
+    evaluated = true;
+    const m = monthOf(d);
+    if (opts.onCheckpoint && month !== '' && m !== month && derived && s && `${m}-01` > start) {
+      // The fold so far holds exactly the orders before this evaluation day, so before the month's first day too.
+      const until = `${m}-01`;
+      const cpFold = foldOrders(fold, [], config, addDays(until, -1)).fold;
+      const dates = [...changeDates({ ...s, nextOrderDate: null }, derived, derived.asOf, config, model), ...touchTriggerDates(s, derived, derived.asOf, config)];
+      opts.onCheckpoint({ fold: cpFold, derived, state: s, timeDue: dates.length ? dates.reduce((a, b) => (b < a ? b : a)) : null });
+    }
+    month = m;
     // From the orders on an order date; between order dates only time moves (lots expire), as in the nightly.
-    s = s && orderDates[i] !== d ? advanceState(s, d) : computeCustomerState(customerId, orders, config, d);
+    if (s && orderDates[i] !== d) s = advanceState(s, d);
+    else {
+      let end = next;
+      while (end < sorted.length && sorted[end]!.localDate <= d) end++;
+      evalDay = d;
+      if (monthStart?.month !== m) {
+        // The month's first day: where to refold from if an original turns up for a refund folded before it.
+        monthStart = { month: m, fold: fold && foldOrders(fold, [], config, addDays(`${m}-01`, -1)).fold, at: next };
+      }
+      const r = step(foldOrders(fold, sorted.slice(next, end), config, d, foldOpts), d);
+      fold = r.exact ? r.fold : step(foldOrders(monthStart.fold, sorted.slice(monthStart.at, end), config, d, foldOpts), d).fold;
+      next = end;
+      s = stateOfFold(customerId, fold, config, d, sorted[end]?.localDate ?? null);
+    }
     derived = advanceDerived(derived, s, d, config, model, facts);
     while (i < orderDates.length && orderDates[i]! <= d) i++;
     const nextOrder = orderDates[i];
     const nextDue = derived.nextDue ?? undefined;
     d = nextOrder && (!nextDue || nextOrder < nextDue) ? nextOrder : nextDue;
   }
-  const state = computeCustomerState(customerId, orders, config, asOf);
-  if (!derived) derived = advanceDerived(undefined, state, asOf, config, model, facts);
-  return { state, derived };
+  // Resumed with nothing to evaluate: the checkpoint's next date still needs the first order after it.
+  if (!evaluated && derived && from) {
+    const o = s?.nextOrderDate ?? null;
+    const t = from.timeDue;
+    derived = { ...derived, nextDue: o !== null && (t === null || o < t) ? o : t };
+  }
+  evalDay = asOf;
+  let last = step(foldOrders(fold, sorted.slice(next), config, asOf, foldOpts), asOf);
+  if (!last.exact && monthStart) last = step(foldOrders(monthStart.fold, sorted.slice(monthStart.at), config, asOf, foldOpts), asOf);
+  const state = stateOfFold(customerId, last.fold, config, asOf, last.nextOrderDate);
+  if (!derived || !s) {
+    derived = advanceDerived(undefined, state, asOf, config, model, facts);
+    return { state, derived, checkpoint: { fold: last.fold, derived: null, state: null, timeDue: null } };
+  }
+  // Where the next derivation goes on: every order up to asOf folded; the last evaluation and what time alone
+  // would change after it (its next order left out: that may change before then).
+  const dates = [...changeDates({ ...s, nextOrderDate: null }, derived, derived.asOf, config, model), ...touchTriggerDates(s, derived, derived.asOf, config)];
+  const checkpoint = { fold: last.fold, derived, state: s, timeDue: dates.length ? dates.reduce((a, b) => (b < a ? b : a)) : null };
+  return { state, derived, checkpoint };
 }

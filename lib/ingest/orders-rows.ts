@@ -32,6 +32,7 @@ export function ordersRowHandler(
   const map = mapHeader<OrderColumn>(header, ORDER_COLUMNS, ORDER_HEADER_ALIASES, config.columns.orders, REQUIRED_ORDER_COLUMNS);
   const parseRow = compileOrderRow(map.index, { config, storeZones: storeZoneMap(config), defaultVersionMs, hasUpdatedAt: map.index.updated_at !== undefined });
   const touched = new Map<string, boolean>();
+  const changedFrom = new Map<string, string | null>();
   const currencies: Record<string, number> = {};
   const ids = new FileOrderIds();
   const touch = (id: string, wrote: boolean) => {
@@ -135,7 +136,11 @@ export function ordersRowHandler(
       const owners = byId.size ? await store.readOwners([...byId.keys()]) : new Map<string, OrderOwner>();
       // A removal that finds nothing may be the retry of one that was done, its customer never recomputed: recomputed
       // anyway (written only if its state changed).
-      const remove = async (customerId: string, key: string, version: string) => touch(customerId, await store.removeOrder(customerId, key, version));
+      // A removal can take out an order of any day, so its customer's refresh reads the whole history (changedFrom null).
+      const remove = async (customerId: string, key: string, version: string) => {
+        changedFrom.set(customerId, null);
+        touch(customerId, await store.removeOrder(customerId, key, version));
+      };
       await mapPool(byId.keys(), OWNER_CONCURRENCY, async (id) => {
         const rows = byId.get(id)!;
         let owner = owners.get(id);
@@ -186,8 +191,14 @@ export function ordersRowHandler(
       const storedBefore = new Map<string, OrderRecord[]>();
       await mapPool(linked.keys(), 4, async (customerId) => void storedBefore.set(customerId, (await store.loadCustomer(customerId)).orders));
 
-      const outcomes = await store.putOrders(plain.map((i) => write[i]!));
-      for (const r of removals) await store.removeOrder(r.customerId, r.key, r.version);
+      const fromAt = new Map<number, string | undefined>();
+      const plainFrom: (string | undefined)[] = [];
+      const outcomes = await store.putOrders(plain.map((i) => write[i]!), plainFrom);
+      plain.forEach((i, j) => fromAt.set(i, plainFrom[j]));
+      for (const r of removals) {
+        changedFrom.set(r.customerId, null);
+        await store.removeOrder(r.customerId, r.key, r.version);
+      }
       // A claim another writer overruled between this one and the order's write: that writer may have removed the copy
       // before it was written, so the copy is removed here (the owner item is read after the write).
       const claimed = plain.filter((i) => write[i]!.kind === 'order');
@@ -226,11 +237,22 @@ export function ordersRowHandler(
           }
         }
         checked.sort((a, b) => a - b);
-        const more = await store.putOrders(checked.map((i) => write[i]!));
-        for (let k = 0; k < checked.length; k++) outcomeAt.set(checked[k]!, more[k]!);
+        const moreFrom: (string | undefined)[] = [];
+        const more = await store.putOrders(checked.map((i) => write[i]!), moreFrom);
+        for (let k = 0; k < checked.length; k++) outcomeAt.set(checked[k]!, more[k]!), fromAt.set(checked[k]!, moreFrom[k]);
       }
 
       for (const [i, outcome] of outcomeAt) if (outcome === 'unchanged' && orders[i]!.kind === 'order') unchangedLines.add(lines[i]!);
+      // The earliest day this run changed per customer; null once any of its rows is unknown there (not written by this
+      // run: a store that cannot tell, or a row already stored, maybe by a run that died before refreshing), so that
+      // its refresh reads everything.
+      for (let i = 0; i < orders.length; i++) {
+        const id = orders[i]!.customerId;
+        const day = outcomeAt.get(i) === 'written' ? fromAt.get(i) : undefined;
+        const sofar = changedFrom.get(id);
+        if (day === undefined) changedFrom.set(id, null);
+        else if (sofar === undefined || (sofar !== null && day < sofar)) changedFrom.set(id, day);
+      }
       // Every customer with a valid row is touched (refreshed at the end); `true` when this run wrote for them.
       for (let i = 0; i < orders.length; i++) {
         const errors = refusedAt.get(i);
@@ -254,7 +276,7 @@ export function ordersRowHandler(
     currencies: () => currencies,
     anonymous: () => (sales.rows ? { ...sales } : undefined),
     async finish(customerId, wrote, asOf) {
-      const { state } = await refreshCustomer(store, customerId, config, asOf, wrote);
+      const { state } = await refreshCustomer(store, customerId, config, asOf, wrote, undefined, undefined, changedFrom.get(customerId) ?? undefined);
       return state.uncounted?.reason;
     },
   };

@@ -3,6 +3,7 @@ import type { CustomerState } from '../state/customer-state.ts';
 import type { MemberProfile } from '../members/profile.ts';
 import type { DerivedState, HealthContribution } from '../derive/derive.ts';
 import type { ErasureMark } from '../members/erasure.ts';
+import type { FoldCheckpoints } from '../state/checkpoints.ts';
 
 /** What the last nightly counted for a customer in the brand health figures (see lib/nightly). */
 export interface HealthMark {
@@ -18,6 +19,8 @@ export interface CustomerExtras {
   health?: HealthMark;
   /** Date the nightly must look at this customer (the due index); null when nothing can change by time alone. */
   dueDate?: string | null;
+  /** Where the next refresh and night can resume instead of reading every order (lib/state/checkpoints.ts). */
+  folds?: FoldCheckpoints;
 }
 
 export interface CustomerRecord extends CustomerExtras {
@@ -60,17 +63,31 @@ export interface OrderOwner {
 export interface CustomerStore {
   /** Stores the order version unless an equal or newer version is already stored (conditional write). */
   putOrder(order: OrderRecord): Promise<PutOutcome>;
-  /** putOrder for a batch (a few thousand rows of one file), outcomes in order; writes may run concurrently. */
-  putOrders(orders: readonly OrderRecord[]): Promise<PutOutcome[]>;
+  /**
+   * putOrder for a batch (a few thousand rows of one file), outcomes in order; writes may run concurrently. A store
+   * that can tell fills `changedFrom[i]` for a written order with the earliest day it changed (its own, or the
+   * replaced version's if earlier); left undefined, the refresh reads the customer's whole history.
+   */
+  putOrders(orders: readonly OrderRecord[], changedFrom?: (string | undefined)[]): Promise<PutOutcome[]>;
   /**
    * Removes the customer's order `key` if the version stored is `version` or lower (a conditional delete); false when
-   * none is, or a higher one is. For a row a later row overruled, or an order moved to another customer.
+   * none is, or a higher one is. For a row a later row overruled, or an order moved to another customer. (It can
+   * change any day of the customer's history: its refresh reads everything.)
    */
   removeOrder(customerId: string, key: string, version: string): Promise<boolean>;
   /** The owner items of these order ids (consistent reads; absent ids are not in the map). */
   readOwners(orderIds: readonly string[]): Promise<Map<string, OrderOwner>>;
   /** Writes the owner item if its revision is still `expectedRev` (0: absent); false when someone else wrote first. */
   putOwner(orderId: string, owner: Omit<OrderOwner, 'rev'>, expectedRev: number): Promise<boolean>;
+  /**
+   * loadCustomer, but stopping after about `maxOrders` orders: `complete` says whether that was all of them. A small
+   * customer costs one request as before; a large one gives its state item (checkpoints) and profile without its history.
+   */
+  loadCustomerHead?(customerId: string, maxOrders: number): Promise<CustomerRecord & { orders: OrderRecord[]; profile?: MemberProfile; complete: boolean }>;
+  /** Consistent read of the customer's orders dated on or after `day`; undefined when the store cannot. */
+  loadOrdersFrom?(customerId: string, day: string): Promise<OrderRecord[] | undefined>;
+  /** The stored versions of the given order keys (the originals a refund names), those that exist. */
+  loadOrders?(customerId: string, keys: readonly string[]): Promise<OrderRecord[]>;
   /** Consistent read of the state revision and every order version, state read first. */
   loadCustomer(customerId: string): Promise<CustomerRecord & { orders: OrderRecord[]; profile?: MemberProfile }>;
   /** Writes the state if the stored revision is still `expectedRev`; false when someone else wrote first. */

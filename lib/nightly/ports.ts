@@ -12,6 +12,14 @@ export interface NightlyCustomers {
   loadState(customerId: string): Promise<CustomerRecord>;
   loadCustomer(customerId: string): Promise<CustomerRecord & { orders: OrderRecord[]; profile?: MemberProfile }>;
   saveState(state: CustomerState, expectedRev: number, extras?: CustomerExtras): Promise<boolean>;
+  /** Resuming a derivation from the state item's checkpoint (see lib/ingest/ports.ts CustomerStore). */
+  /**
+   * loadCustomer, but stopping after about `maxOrders` orders: `complete` says whether that was all of them. A small
+   * customer costs one request as before; a large one gives its state item (checkpoints) and profile without its history.
+   */
+  loadCustomerHead?(customerId: string, maxOrders: number): Promise<CustomerRecord & { orders: OrderRecord[]; profile?: MemberProfile; complete: boolean }>;
+  loadOrdersFrom?(customerId: string, day: string): Promise<OrderRecord[] | undefined>;
+  loadOrders?(customerId: string, keys: readonly string[]): Promise<OrderRecord[]>;
   /** Segment k of a parallel scan in N: a hash-partitioned ~1/N random sample of the state items (model fit). */
   scanSegment(segment: number, totalSegments: number): AsyncIterable<CustomerRecord>;
 }

@@ -1,5 +1,8 @@
 import type { MomentsConfig } from '../config/schema.ts';
-import { advanceDerived, deriveFromOrders, healthContribution, type DerivedState } from '../derive/derive.ts';
+import { advanceDerived, CannotResume, deriveFromOrders, healthContribution, type DeriveCheckpoint, type DerivedState } from '../derive/derive.ts';
+import { configKey, deriveKey, fitFolds, type FoldCheckpoints } from '../state/checkpoints.ts';
+import { HEAD_ORDERS, originalsBefore } from '../state/refresh-customer.ts';
+import type { MemberProfile } from '../members/profile.ts';
 import type { ActiveModel } from '../derive/metrics.ts';
 import type { CustomerRecord, HealthMark } from '../ingest/ports.ts';
 import { mapPool, Pool } from '../pool.ts';
@@ -23,12 +26,14 @@ export interface NightlyDeps {
   touches?: TouchPlanning;
 }
 
+type Advanced = { rec: CustomerRecord; state: CustomerState; derived: DerivedState; folds?: FoldCheckpoints };
+
 /** A due customer brought to `night`: from its stored state when no order is in between, else from its orders. */
 export async function advanceCustomer(
   rec: CustomerRecord,
   night: string,
   deps: NightlyDeps,
-): Promise<{ rec: CustomerRecord; state: CustomerState; derived: DerivedState } | undefined> {
+): Promise<Advanced | undefined> {
   let state = rec.state;
   let derived = rec.derived;
   if (!state) return undefined;
@@ -36,17 +41,52 @@ export async function advanceCustomer(
   // computed past the night (an erasure keeps the derivation but recomputes the state as of its own day) is folded
   // too: the night counts only what was known up to its end.
   if (!derived || (state.nextOrderDate && state.nextOrderDate <= night) || state.asOf > night) {
-    const full = await deps.customers.loadCustomer(rec.customerId);
+    const c = deps.customers;
+    // One request for a customer of a few orders, as before; a longer one resumes from its checkpoint if it can.
+    const page = c.loadCustomerHead ? await c.loadCustomerHead(rec.customerId, HEAD_ORDERS) : undefined;
+    const resumed = page && !page.complete && state.asOf <= night ? await resumeDerivation(page, night, deps) : undefined;
+    if (resumed) return resumed;
+    const full = page?.complete ? page : await c.loadCustomer(rec.customerId);
     const facts = { birthday: profileValues(full.profile).birthday };
     const r = deriveFromOrders(rec.customerId, full.orders, deps.config, night, deps.model, facts);
-    return { rec: full, ...r };
+    // Checkpoints only for a customer too long for one page (see refreshCustomer).
+    return { rec: full, state: r.state, derived: r.derived, ...(page && !page.complete ? { folds: foldsOf(r.checkpoint, deps, facts.birthday) } : {}) };
   }
   while (derived.nextDue && derived.nextDue <= night) {
     const e = derived.nextDue;
     state = advanceState(state, e);
     derived = advanceDerived(derived, state, e, deps.config, deps.model);
   }
-  return { rec, state: advanceState(state, night), derived };
+  return { rec, state: advanceState(state, night), derived, ...(rec.folds ? { folds: rec.folds } : {}) };
+}
+
+function foldsOf(cp: DeriveCheckpoint, deps: NightlyDeps, birthday: string | null | undefined): FoldCheckpoints {
+  return { key: configKey(deps.config), head: cp.fold, derive: cp, deriveKey: deriveKey(deps.config, deps.model?.version, birthday) };
+}
+
+/**
+ * The derivation resumed from the state item's checkpoint (lib/state/checkpoints.ts), from the state item and profile
+ * just read and the orders from the checkpoint's day on. Undefined when the store cannot or the checkpoint does not
+ * fit (another configuration, model or birthday, or a day after the night), and the caller derives from all orders.
+ */
+async function resumeDerivation(rec: CustomerRecord & { profile?: MemberProfile }, night: string, deps: NightlyDeps): Promise<Advanced | undefined> {
+  const c = deps.customers;
+  const cp = rec.folds?.derive;
+  if (!c.loadOrdersFrom || !cp || !rec.state || rec.state.asOf > night || cp.fold.until > addDays(night, 1)) return undefined;
+  const birthday = profileValues(rec.profile).birthday;
+  if (rec.folds?.deriveKey !== deriveKey(deps.config, deps.model?.version, birthday)) return undefined;
+  const orders = await c.loadOrdersFrom(rec.customerId, cp.fold.until);
+  if (!orders) return undefined;
+  const { originalMonth, originals } = await originalsBefore(c, rec.customerId, orders, cp.fold.until, night);
+  let r: ReturnType<typeof deriveFromOrders>;
+  try {
+    r = deriveFromOrders(rec.customerId, orders, deps.config, night, deps.model, { birthday }, { from: cp, originalMonth, originals });
+  } catch (e) {
+    // Refund limits or exact totals that the orders from the checkpoint on cannot settle: derived from all orders.
+    if (e instanceof CannotResume) return undefined;
+    throw e;
+  }
+  return { rec, state: r.state, derived: r.derived, folds: foldsOf(r.checkpoint, deps, birthday) };
 }
 
 /**
@@ -115,7 +155,8 @@ export async function processSegment(
         // Touches before the state write: if the segment dies in between, the rerun plans them again
         // (touch keys make that harmless); after it, the customer would count as done for the night.
         if (deps.touches) await planNightTouches(r.state, r.derived, contrib.trailingSpendMinor, night, deps.config, deps.touches);
-        if (await deps.customers.saveState(r.state, r.rec.rev, { derived: r.derived, health, dueDate })) {
+        const folds = fitFolds(r.folds);
+        if (await deps.customers.saveState(r.state, r.rec.rev, { derived: r.derived, health, dueDate, ...(folds ? { folds } : {}) })) {
           applyContribution(totals, prev, -1);
           applyContribution(totals, contrib, 1);
           return;

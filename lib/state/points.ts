@@ -56,39 +56,86 @@ export function computePoints(
   for (const o of orders)
     if ((o.kind === 'order' ? o.status === 'paid' : o.kind === 'refund' && !over?.has(o.key)) && o.localDate <= asOf) due.push(o);
   if (!isSorted(due)) due.sort(byDayTimeKey);
-
-  const r: Replay = { lots: [], head: 0, expired: [], earnedTotal: 0, redeemedTotal: 0, clawedBackTotal: 0, shortfall: 0 };
-  const horizon = config.points.lotExpiryMonths;
+  const r = newPointsFold();
+  const originalMonth = (id: string) => {
+    const orig = paidOrder(orders, id);
+    return orig ? monthOf(orig.localDate) : undefined;
+  };
   for (let start = 0; start < due.length; ) {
     const date = due[start]!.localDate;
     let end = start + 1;
     while (end < due.length && due[end]!.localDate === date) end++;
-    expireBefore(r, date);
-    for (let i = start; i < end; i++) {
-      const o = due[i]!;
-      if (o.kind !== 'order') continue;
-      const pts = pointsFor(o.amountMinor, o.currency, config);
-      if (pts > 0) earn(r, monthOf(date), pts, horizon);
-    }
-    for (let i = start; i < end; i++) {
-      const o = due[i]!;
-      if (o.kind !== 'order' || !o.pointsRedeemed) continue;
-      const got = take(r, o.pointsRedeemed, undefined);
-      r.redeemedTotal += got;
-      r.shortfall += o.pointsRedeemed - got;
-    }
-    for (let i = start; i < end; i++) {
-      const o = due[i]!;
-      if (o.kind !== 'refund') continue;
-      const pts = pointsFor(o.amountMinor, o.currency, config);
-      if (pts <= 0) continue;
-      const orig = o.originalOrderId ? paidOrder(orders, o.originalOrderId) : undefined;
-      const got = take(r, pts, orig ? monthOf(orig.localDate) : undefined);
-      r.clawedBackTotal += got;
-      r.shortfall += pts - got;
-    }
+    pointsDay(r, due, start, end, config, originalMonth);
     start = end;
   }
+  return pointsResult(r, asOf);
+}
+
+/**
+ * The replay's running state, as a checkpoint can keep it (lib/state/state-fold.ts): live lots are lots[head..],
+ * in month order (so also in expiry order).
+ */
+export interface PointsFold {
+  lots: PointsLot[];
+  head: number;
+  expired: PointsExpiry[];
+  earnedTotal: number;
+  redeemedTotal: number;
+  clawedBackTotal: number;
+  shortfall: number;
+}
+
+export function newPointsFold(): PointsFold {
+  return { lots: [], head: 0, expired: [], earnedTotal: 0, redeemedTotal: 0, clawedBackTotal: 0, shortfall: 0 };
+}
+
+/** A deep copy with the expired lots dropped from the front (what a checkpoint stores). */
+export function copyPointsFold(r: PointsFold): PointsFold {
+  return { ...r, lots: r.lots.slice(r.head).map((l) => ({ ...l })), head: 0, expired: r.expired.map((e) => ({ ...e })) };
+}
+
+/**
+ * One day of point events: xs[start..end) are that day's paid orders and refunds, in (time, key) order. A refund
+ * claws back first from its original order's month (`originalMonth`: the month of the paid order of that id dated
+ * on or before the day being computed for, if any).
+ */
+export function pointsDay(
+  r: PointsFold,
+  xs: readonly OrderRecord[],
+  start: number,
+  end: number,
+  config: MomentsConfig,
+  originalMonth: (orderId: string) => string | undefined,
+): void {
+  const date = xs[start]!.localDate;
+  const horizon = config.points.lotExpiryMonths;
+  expireBefore(r, date);
+  for (let i = start; i < end; i++) {
+    const o = xs[i]!;
+    if (o.kind !== 'order' || o.status !== 'paid') continue;
+    const pts = pointsFor(o.amountMinor, o.currency, config);
+    if (pts > 0) earn(r, monthOf(date), pts, horizon);
+  }
+  for (let i = start; i < end; i++) {
+    const o = xs[i]!;
+    if (o.kind !== 'order' || o.status !== 'paid' || !o.pointsRedeemed) continue;
+    const got = take(r, o.pointsRedeemed, undefined);
+    r.redeemedTotal += got;
+    r.shortfall += o.pointsRedeemed - got;
+  }
+  for (let i = start; i < end; i++) {
+    const o = xs[i]!;
+    if (o.kind !== 'refund') continue;
+    const pts = pointsFor(o.amountMinor, o.currency, config);
+    if (pts <= 0) continue;
+    const got = take(r, pts, o.originalOrderId ? originalMonth(o.originalOrderId) : undefined);
+    r.clawedBackTotal += got;
+    r.shortfall += pts - got;
+  }
+}
+
+/** The points as of `asOf` (lots expired before it go); the lots returned are the fold's own objects. */
+export function pointsResult(r: PointsFold, asOf: string): PointsState {
   expireBefore(r, asOf);
   const lots: PointsLot[] = [];
   let balance = 0;
@@ -110,17 +157,6 @@ export function computePoints(
   };
 }
 
-/** The replay's running state: live lots are lots[head..], in month order (so also in expiry order). */
-interface Replay {
-  lots: PointsLot[];
-  head: number;
-  expired: PointsExpiry[];
-  earnedTotal: number;
-  redeemedTotal: number;
-  clawedBackTotal: number;
-  shortfall: number;
-}
-
 /** The paid order a refund names, dated after asOf or not; the last one listed if two share the id. Refunds are
  * rare, so a scan instead of a map of every customer's orders. */
 function paidOrder(orders: readonly OrderRecord[], orderId: string): OrderRecord | undefined {
@@ -131,7 +167,7 @@ function paidOrder(orders: readonly OrderRecord[], orderId: string): OrderRecord
   return undefined;
 }
 
-function byDayTimeKey(a: OrderRecord, b: OrderRecord): number {
+export function byDayTimeKey(a: OrderRecord, b: OrderRecord): number {
   return a.localDate < b.localDate ? -1 : a.localDate > b.localDate ? 1 : a.orderedAt - b.orderedAt || (a.key < b.key ? -1 : 1);
 }
 
@@ -141,7 +177,7 @@ function isSorted(xs: readonly OrderRecord[]): boolean {
 }
 
 /** Lots whose last day is before `date` expire; lots are in month order, so they go from the front. */
-function expireBefore(r: Replay, date: string): void {
+export function expireBefore(r: PointsFold, date: string): void {
   while (r.head < r.lots.length) {
     const lot = r.lots[r.head]!;
     if (lot.expiresOn >= date) return;
@@ -150,7 +186,7 @@ function expireBefore(r: Replay, date: string): void {
   }
 }
 
-function earn(r: Replay, month: string, points: number, horizon: number): void {
+function earn(r: PointsFold, month: string, points: number, horizon: number): void {
   // Days come in order, so the month is the last lot's or a later one.
   let lot = r.lots.length > r.head ? r.lots[r.lots.length - 1] : undefined;
   if (!lot || lot.month !== month) {
@@ -163,7 +199,7 @@ function earn(r: Replay, month: string, points: number, horizon: number): void {
 }
 
 /** Takes up to `points` from the preferred month's lot, then from the oldest lots; returns what it got. */
-function take(r: Replay, points: number, preferMonth: string | undefined): number {
+function take(r: PointsFold, points: number, preferMonth: string | undefined): number {
   let left = points;
   if (preferMonth !== undefined) {
     for (let i = r.head; i < r.lots.length; i++) {

@@ -16,6 +16,8 @@ export class MemoryCustomerStore implements CustomerStore {
   /** Order id -> its owner item. */
   owners = new Map<string, OrderOwner>();
   itemsRead = 0;
+  /** Order items returned by loadCustomer, loadOrdersFrom and loadOrders (what a hot customer costs). */
+  ordersRead = 0;
   profiles = new Map<string, { rev: number; profile?: MemberProfile; erased?: ErasureMark }>();
   writes = 0;
   /** Called before every operation; throw from it to inject a crash. */
@@ -55,8 +57,44 @@ export class MemoryCustomerStore implements CustomerStore {
     return 'written';
   }
 
-  putOrders(orders: readonly OrderRecord[]): Promise<PutOutcome[]> {
-    return mapLanes(orders, 4, (o) => this.putOrder(o));
+  async putOrders(orders: readonly OrderRecord[], changedFrom?: (string | undefined)[]): Promise<PutOutcome[]> {
+    // The day each order was under before this batch: a written version changed its own day and that one.
+    const before = orders.map((o) => this.orders.get(o.customerId)?.get(o.key)?.localDate);
+    const out = await mapLanes(orders, 4, (o) => this.putOrder(o));
+    if (changedFrom)
+      for (let i = 0; i < orders.length; i++) {
+        const o = orders[i]!;
+        const old = before[i];
+        changedFrom[i] = out[i] === 'written' ? (old !== undefined && old < o.localDate ? old : o.localDate) : undefined;
+      }
+    return out;
+  }
+
+  /** Overrides loadCustomerHead's page size (0: every customer with orders looks long, so refreshes try to resume). */
+  headLimit: number | undefined;
+
+  async loadCustomerHead(id: string, pageOrders: number) {
+    const maxOrders = this.headLimit ?? pageOrders;
+    const full = await this.loadCustomer(id);
+    const complete = full.orders.length <= maxOrders;
+    if (!complete) this.ordersRead -= full.orders.length - maxOrders;
+    return { ...full, orders: complete ? full.orders : full.orders.slice(0, maxOrders), complete };
+  }
+
+  async loadOrdersFrom(id: string, day: string): Promise<OrderRecord[]> {
+    await this.beforeOp('loadOrdersFrom');
+    await this.yieldRandomly();
+    const out = [...(this.orders.get(id)?.values() ?? [])].filter((o) => o.localDate >= day);
+    this.ordersRead += out.length;
+    return out;
+  }
+
+  async loadOrders(id: string, keys: readonly string[]): Promise<OrderRecord[]> {
+    await this.beforeOp('loadOrders');
+    const m = this.orders.get(id);
+    const out = keys.flatMap((k) => (m?.get(k) ? [m.get(k)!] : []));
+    this.ordersRead += out.length;
+    return out;
   }
 
   async removeOrder(customerId: string, key: string, version: string): Promise<boolean> {
@@ -98,7 +136,9 @@ export class MemoryCustomerStore implements CustomerStore {
     const rec = this.record(id);
     await this.yieldRandomly(); // other tasks may write between the state read and the order read
     const p = this.profiles.get(id);
-    return { ...rec, ...(p?.profile && !p.erased ? { profile: structuredClone(p.profile) } : {}), orders: [...(this.orders.get(id)?.values() ?? [])] };
+    const orders = [...(this.orders.get(id)?.values() ?? [])];
+    this.ordersRead += orders.length;
+    return { ...rec, ...(p?.profile && !p.erased ? { profile: structuredClone(p.profile) } : {}), orders };
   }
 
   private record(id: string): CustomerRecord {

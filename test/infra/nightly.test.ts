@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
 import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import { INDEXES } from '../../lib/adapters/provision.ts';
+import { INDEXES, LOCAL_INDEX } from '../../lib/adapters/provision.ts';
 import { SERVICES } from '../../lib/observability/metric-names.ts';
 import { MomentsFunction } from '../../infra/constructs/moments-function.ts';
 import {
@@ -90,8 +91,30 @@ describe('table indexes', () => {
       },
     ]);
     expect(table['AttributeDefinitions']).toEqual(
-      ['pk', 'sk', 'dueShard', 'dueSk', 'nightShard', 'nightSk'].map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
+      ['pk', 'sk', 'dueShard', 'dueSk', 'nightShard', 'nightSk', 'od'].map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
     );
+  });
+
+  it('has the byDay LSI the refresh reads a long history from (orders by day within a customer)', () => {
+    const table = Object.values(template.findResources('AWS::DynamoDB::Table'))[0]!['Properties'] as Record<string, any>;
+    expect(table['LocalSecondaryIndexes']).toEqual([
+      {
+        IndexName: 'byDay',
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'od', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ]);
+    expect([LOCAL_INDEX.name, LOCAL_INDEX.sk]).toEqual(['byDay', 'od']);
+  });
+
+  it('leaves the LSI out for a stack whose table predates it (adding one would replace the table)', () => {
+    const t = Template.fromStack(newStack({}, { 'moments:byDayIndex': 'false' }));
+    const table = Object.values(t.findResources('AWS::DynamoDB::Table'))[0]!['Properties'] as Record<string, unknown>;
+    expect(table['LocalSecondaryIndexes']).toBeUndefined();
+    expect(() => newStack({}, { 'moments:byDayIndex': 'no' })).toThrow('moments:byDayIndex must be true or false');
   });
 
   it('is declared from the same list the local stack provisions', () => {

@@ -5,6 +5,7 @@ import { ingestObject } from '../../lib/ingest/ingest-file.ts';
 import { MAX_ORDER_AMOUNT_MINOR } from '../../lib/money.ts';
 import type { OrderRecord, RowError } from '../../lib/orders/order.ts';
 import { parseOrderRow, storeZoneMap, type Row } from '../../lib/orders/parse-order-row.ts';
+import { CannotResume, deriveFromOrders } from '../../lib/derive/derive.ts';
 import { computeCustomerState } from '../../lib/state/customer-state.ts';
 import { MAX_CUSTOMER_GROSS_MINOR } from '../../lib/state/exact-totals.ts';
 import { MemoryCustomerStore, MemoryLedger, MemoryObjectStore } from '../../lib/testing/memory-ports.ts';
@@ -43,6 +44,17 @@ describe('money beyond exact integers', () => {
     expect(s.orderCount).toBe(Number(counted));
     expect(s.uncounted).toMatchObject({ orders: 9_100 - Number(counted), reason: expect.stringMatching(/orders from \S+ on are not counted: the customer's orders and refunds would add up to more than/) });
     expect(Number.isSafeInteger(s.pointsBalance)).toBe(true);
+  });
+
+  it('the derivation (a fold resumed day after day) cuts as computeCustomerState; resumed from a checkpoint past the bound it gives up', () => {
+    const amount = MAX_ORDER_AMOUNT_MINOR - 1;
+    const orders = Array.from({ length: 1_100 }, (_, i) => order(i, amount));
+    const d = deriveFromOrders('C1', orders, defaultConfig, '2026-12-31');
+    const s = computeCustomerState('C1', orders, defaultConfig, '2026-12-31');
+    expect(s.uncounted).toBeDefined();
+    expect(JSON.stringify(d.state)).toBe(JSON.stringify(s));
+    // A checkpoint with orders left out (the cut is in order time, not day order) is never resumed.
+    expect(() => deriveFromOrders('C1', [], defaultConfig, '2027-01-31', undefined, {}, { from: d.checkpoint })).toThrow(CannotResume);
   });
 
   it('property: up to 10,000 orders near the largest amount (sums past 2^53): every sum of the state is the exact (BigInt) sum of the orders within the bound, in time order', () => {
