@@ -105,46 +105,44 @@ export class DynamoCustomerStore implements CustomerStore, FileLedger, PrivacyCu
     }
   }
 
-  async removeOrder(customerId: string, key: string, version: string): Promise<boolean> {
-    try {
-      const r = await this.client.send(
-        new DeleteItemCommand({
-          TableName: this.tableName,
-          Key: { pk: { S: customerPk(customerId) }, sk: { S: `O#${key}` } },
-          ConditionExpression: 'v <= :v',
-          ExpressionAttributeValues: { ':v': { S: version } },
-          ReturnConsumedCapacity: 'TOTAL',
-        }),
-      );
-      this.meter.add('write', r.ConsumedCapacity);
-      this.meter.itemsWritten++;
-      return true;
-    } catch (e) {
-      if (isConditionFailure(e)) return false;
-      throw e;
-    }
+  removeOrder(customerId: string, key: string, version: string): Promise<boolean> {
+    return this.conditionalWrite(
+      new DeleteItemCommand({
+        TableName: this.tableName,
+        Key: { pk: { S: customerPk(customerId) }, sk: { S: `O#${key}` } },
+        ConditionExpression: 'v <= :v',
+        ExpressionAttributeValues: { ':v': { S: version } },
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
   }
 
-  /** Consistent BatchGetItem, 100 keys a call, keys the service left unprocessed asked again. */
   async readOwners(orderIds: readonly string[]): Promise<Map<string, OrderOwner>> {
     const out = new Map<string, OrderOwner>();
-    const ids = [...new Set(orderIds)];
-    for (let i = 0; i < ids.length; i += BATCH_GET) {
-      let keys: Record<string, AttributeValue>[] | undefined = ids.slice(i, i + BATCH_GET).map((id) => ({ pk: { S: `O#${id}` }, sk: { S: OWNER_SK } }));
-      for (let attempt = 0; keys?.length; attempt++) {
+    const keys = [...new Set(orderIds)].map((id) => ({ pk: { S: `O#${id}` }, sk: { S: OWNER_SK } }));
+    await this.batchGet(keys, (item) => {
+      if (item.o?.S) out.set((item.pk?.S ?? '').slice(2), { ...(JSON.parse(item.o.S) as Omit<OrderOwner, 'rev'>), rev: Number(item.rev?.N ?? 0) });
+    });
+    return out;
+  }
+
+  /** Consistent BatchGetItem, BATCH_GET keys a call; keys the service left unprocessed are asked again after a backoff. */
+  private async batchGet(keys: readonly Record<string, AttributeValue>[], onItem: (item: Record<string, AttributeValue>) => void): Promise<void> {
+    for (let i = 0; i < keys.length; i += BATCH_GET) {
+      let chunk: Record<string, AttributeValue>[] | undefined = keys.slice(i, i + BATCH_GET);
+      for (let attempt = 0; chunk?.length; attempt++) {
         if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * Math.min(2_000, 20 * 2 ** attempt)));
         const r: BatchGetItemCommandOutput = await this.client.send(
-          new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } }, ReturnConsumedCapacity: 'TOTAL' }),
+          new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: chunk, ConsistentRead: true } }, ReturnConsumedCapacity: 'TOTAL' }),
         );
         for (const c of r.ConsumedCapacity ?? []) this.meter.add('read', c);
         for (const item of r.Responses?.[this.tableName] ?? []) {
           this.meter.itemsRead++;
-          if (item.o?.S) out.set((item.pk?.S ?? '').slice(2), { ...(JSON.parse(item.o.S) as Omit<OrderOwner, 'rev'>), rev: Number(item.rev?.N ?? 0) });
+          onItem(item);
         }
-        keys = r.UnprocessedKeys?.[this.tableName]?.Keys;
+        chunk = r.UnprocessedKeys?.[this.tableName]?.Keys;
       }
     }
-    return out;
   }
 
   putOwner(orderId: string, owner: Omit<OrderOwner, 'rev'>, expectedRev: number): Promise<boolean> {
@@ -195,20 +193,9 @@ export class DynamoCustomerStore implements CustomerStore, FileLedger, PrivacyCu
   /** Stored versions of the given order keys (BatchGetItem, consistent), those that exist. */
   async loadOrders(customerId: string, keys: readonly string[]): Promise<OrderRecord[]> {
     const out: OrderRecord[] = [];
-    for (let i = 0; i < keys.length; i += 100) {
-      let req: Record<string, { Keys: Record<string, AttributeValue>[]; ConsistentRead: boolean }> | undefined = {
-        [this.tableName]: { Keys: keys.slice(i, i + 100).map((k) => ({ pk: { S: customerPk(customerId) }, sk: { S: `O#${k}` } })), ConsistentRead: true },
-      };
-      while (req && Object.keys(req).length) {
-        const r = await this.client.send(new BatchGetItemCommand({ RequestItems: req, ReturnConsumedCapacity: 'TOTAL' }));
-        for (const c of r.ConsumedCapacity ?? []) this.meter.add('read', c);
-        for (const item of r.Responses?.[this.tableName] ?? []) {
-          this.meter.itemsRead++;
-          if (item.o?.S) out.push(JSON.parse(item.o.S) as OrderRecord);
-        }
-        req = r.UnprocessedKeys as typeof req;
-      }
-    }
+    await this.batchGet(keys.map((k) => ({ pk: { S: customerPk(customerId) }, sk: { S: `O#${k}` } })), (item) => {
+      if (item.o?.S) out.push(JSON.parse(item.o.S) as OrderRecord);
+    });
     return out;
   }
 
@@ -375,18 +362,23 @@ export class DynamoCustomerStore implements CustomerStore, FileLedger, PrivacyCu
     );
   }
 
-  private async conditionalPut(item: Record<string, AttributeValue>, expectedRev: number, also?: string): Promise<boolean> {
+  private conditionalPut(item: Record<string, AttributeValue>, expectedRev: number, also?: string): Promise<boolean> {
     const cond = expectedRev === 0 ? 'attribute_not_exists(sk)' : 'rev = :rev';
+    return this.conditionalWrite(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: item,
+        ConditionExpression: also ? `${cond} AND ${also}` : cond,
+        ...(expectedRev === 0 ? {} : { ExpressionAttributeValues: { ':rev': { N: String(expectedRev) } } }),
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+  }
+
+  /** A conditional put or delete: true when it landed (metered), false when its condition failed. */
+  private async conditionalWrite(command: PutItemCommand | DeleteItemCommand): Promise<boolean> {
     try {
-      const r = await this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: item,
-          ConditionExpression: also ? `${cond} AND ${also}` : cond,
-          ...(expectedRev === 0 ? {} : { ExpressionAttributeValues: { ':rev': { N: String(expectedRev) } } }),
-          ReturnConsumedCapacity: 'TOTAL',
-        }),
-      );
+      const r = command instanceof PutItemCommand ? await this.client.send(command) : await this.client.send(command);
       this.meter.add('write', r.ConsumedCapacity);
       this.meter.itemsWritten++;
       return true;
